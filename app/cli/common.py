@@ -1,0 +1,69 @@
+"""Pieces several subcommands share: opening the store, summarising a profile."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from app.cli.errors import CliError
+from app.cli.output import shorten, table
+from app.core.model.calltree import FunctionRow, top_functions
+from app.core.model.profile import Profile
+from app.core.store import Store, StoreError, default_store_path
+
+
+def store_path(args: argparse.Namespace) -> Path:
+    return Path(args.store) if getattr(args, "store", None) else default_store_path()
+
+
+def open_store(args: argparse.Namespace) -> Store:
+    """The session store named by --store / $SOVPROF_HOME, or a CliError."""
+    try:
+        return Store(store_path(args))
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+
+
+def resolve_session(store: Store, ref: str) -> int:
+    try:
+        return store.resolve(ref)
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+
+
+def top_rows(profile: Profile, limit: int | None = None) -> list[FunctionRow]:
+    rows = top_functions(profile)
+    return rows if limit is None else rows[:limit]
+
+
+def top_json(profile: Profile, limit: int | None = 50) -> list[dict[str, Any]]:
+    return [
+        {
+            "function": r.function,
+            "file": r.file,
+            "line": r.line,
+            "self_samples": r.self_samples,
+            "total_samples": r.total_samples,
+        }
+        for r in top_rows(profile, limit)
+    ]
+
+
+def top_table(profile: Profile, limit: int = 15) -> str:
+    total = profile.total_samples or 1
+    rows = []
+    for r in top_rows(profile, limit):
+        where = f"{shorten(r.file, 48)}:{r.line}" if r.file else ""
+        rows.append(
+            [
+                f"{100 * r.self_samples / total:5.1f}%",
+                f"{100 * r.total_samples / total:5.1f}%",
+                r.self_samples,
+                r.total_samples,
+                r.function,
+                where,
+            ]
+        )
+    return table(["self%", "total%", "self", "total", "function", "location"], rows, {0, 1, 2, 3})
+

@@ -1,0 +1,283 @@
+"""Record a live profile of a running PID, a launched program, or the demo.
+
+Examples:
+  sovprof record --pid 1234 --duration 30
+  sovprof record -- python my_script.py --its-args
+  sovprof record --demo
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from types import FrameType
+from typing import Any
+
+from app.cli.common import open_store, top_json, top_table
+from app.cli.errors import CliError, UsageError
+from app.cli.output import print_json
+from app.core.model.profile import Profile
+from app.core.processes import TargetError, check_target
+from app.core.sampling.live import LiveSampler, SamplerStats
+from app.core.sampling.pyspy import PySpyMissingError, SamplerError, SamplerOptions, find_pyspy
+from app.core.store import Store, StoreError
+
+HELP = "record a live profile (--pid PID, -- CMD ..., or --demo)"
+TAKES_COMMAND = True
+DEMO_SECONDS = 10.0
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    target = p.add_mutually_exclusive_group()
+    target.add_argument("--pid", type=int, help="attach to this running Python process")
+    target.add_argument("--demo", action="store_true", help="record the bundled demo workload")
+    p.add_argument("--duration", type=float, metavar="S", help="seconds to record (default: until Ctrl-C or exit)")
+    p.add_argument("--rate", type=int, default=100, metavar="HZ", help="samples per second (default 100)")
+    p.add_argument("--idle", action="store_true", help="include idle threads")
+    p.add_argument("--gil", action="store_true", help="only samples holding the GIL")
+    p.add_argument("--native", action="store_true", help="include native (C/C++/Cython) frames")
+    p.add_argument("--subprocesses", action="store_true", help="also profile child processes")
+    p.add_argument("--nonblocking", action="store_true", help="do not pause the target while sampling")
+    p.add_argument("--name", help="session name (default: the target's command)")
+    p.add_argument("-o", "--output", metavar="FILE", help="also export the profile (speedscope .json or collapsed .txt)")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.add_argument("--quiet", action="store_true", help="no live status line")
+
+
+def _validate(args: argparse.Namespace) -> None:
+    chosen = sum([args.pid is not None, bool(args.demo), bool(args.target_cmd)])
+    if chosen == 0:
+        raise UsageError("say what to record: --pid PID, --demo, or -- CMD ...")
+    if chosen > 1:
+        raise UsageError("give only one of --pid, --demo, or -- CMD ...")
+    if not 1 <= args.rate <= 10_000:
+        raise UsageError("--rate must be between 1 and 10000 samples per second")
+    if args.duration is not None and args.duration <= 0:
+        raise UsageError("--duration must be positive")
+
+
+def _launch(cmd: list[str], json_mode: bool) -> subprocess.Popen[bytes]:
+    try:
+        # In --json mode stdout carries exactly one document: the program's
+        # stdout goes to our stderr instead.
+        return subprocess.Popen(cmd, stdout=sys.stderr if json_mode else None)
+    except FileNotFoundError:
+        raise CliError(f"cannot run {cmd[0]!r}: command not found") from None
+    except PermissionError:
+        raise CliError(f"cannot run {cmd[0]!r}: permission denied") from None
+    except OSError as exc:
+        raise CliError(f"cannot run {cmd[0]!r}: {exc.strerror or exc}") from None
+
+
+def _stop_child(child: subprocess.Popen[bytes] | None) -> None:
+    if child is None or child.poll() is not None:
+        return
+    child.terminate()
+    try:
+        child.wait(3)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+
+
+class _StatusLine:
+    """The live line: elapsed, samples, lost %; a line per 10 windows off a TTY."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.tty = sys.stderr.isatty()
+        self.shown = False
+
+    def update(self, profile: Profile, idx: int, st: SamplerStats) -> None:
+        if not self.enabled:
+            return
+        text = (
+            f"recording {st.elapsed_s:6.1f} s  samples {st.samples:7d}  "
+            f"lost {st.lost_pct:4.1f}%  windows {st.windows}  gap {st.last_gap_s * 1000:4.0f} ms"
+        )
+        if self.tty:
+            sys.stderr.write("\r" + text)
+            self.shown = True
+        elif st.windows % 10 == 1:
+            sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+
+    def end(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    _validate(args)
+    try:
+        find_pyspy()
+    except PySpyMissingError as exc:
+        raise CliError(str(exc)) from None
+    store = open_store(args)
+    options = SamplerOptions(
+        rate=args.rate,
+        idle=args.idle,
+        gil=args.gil,
+        native=args.native,
+        subprocesses=args.subprocesses,
+        nonblocking=args.nonblocking,
+    )
+    child: subprocess.Popen[bytes] | None = None
+    duration = args.duration
+    if args.pid is not None:
+        try:
+            check_target(args.pid)
+        except TargetError as exc:
+            raise CliError(str(exc)) from None
+        pid, target = args.pid, _describe_pid(args.pid)
+    else:
+        if args.demo:
+            duration = duration or DEMO_SECONDS
+            cmd = [sys.executable, "-m", "app.demo.workload", "--seconds", str(duration + 2)]
+            target = "sovprof demo workload"
+        else:
+            cmd = list(args.target_cmd)
+            target = shlex.join(cmd)
+        child = _launch(cmd, args.json)
+        pid = child.pid
+    try:
+        return _record(args, store, options, pid, target, duration, child)
+    finally:
+        _stop_child(child)
+        store.close()
+
+
+def _describe_pid(pid: int) -> str:
+    import psutil
+
+    try:
+        return shlex.join(psutil.Process(pid).cmdline()) or f"PID {pid}"
+    except psutil.Error:
+        return f"PID {pid}"
+
+
+def _record(
+    args: argparse.Namespace,
+    store: Store,
+    options: SamplerOptions,
+    pid: int,
+    target: str,
+    duration: float | None,
+    child: subprocess.Popen[bytes] | None,
+) -> int:
+    sampler = LiveSampler(pid, options, duration_s=duration, child=child)
+    try:
+        session = store.create_session(
+            name=args.name or target,
+            target=target,
+            pid=pid,
+            rate_hz=float(options.rate),
+            options=options.as_dict(),
+        )
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+    status_line = _StatusLine(not args.quiet and not args.json)
+    store_failure: list[str] = []
+
+    def on_window(profile: Profile, idx: int, st: SamplerStats) -> None:
+        if store_failure:
+            return
+        try:
+            store.append_window(session, profile, idx)
+        except StoreError as exc:
+            store_failure.append(str(exc))
+            sampler.stop()
+            return
+        status_line.update(profile, idx, st)
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        sampler.stop()
+
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    started = time.time()
+    try:
+        status = sampler.run(on_window)
+    except SamplerError as exc:
+        status_line.end()
+        _finish(store, session, "failed", str(exc))
+        raise CliError(str(exc)) from None
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+    status_line.end()
+    message = store_failure[0] if store_failure else sampler.message
+    _finish(store, session, "failed" if store_failure else status, message or None)
+    if store_failure:
+        raise CliError(f"{store_failure[0]} (windows recorded before this are kept)")
+    profile = sampler.profile
+    exported = _export(profile, args.output) if args.output else None
+    summary = _summary(session, target, profile, status, sampler.stats, time.time() - started)
+    if exported:
+        summary["output"] = exported
+    if args.json:
+        print_json(summary)
+    else:
+        _print_text(summary, profile)
+    if status == "failed":
+        raise CliError(message or "py-spy stopped sampling")
+    return 0
+
+
+def _finish(store: Store, session: int, status: str, message: str | None) -> None:
+    try:
+        store.finish_session(session, status, message)
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _export(profile: Profile, path: str) -> str:
+    from app.cli.export import write_export
+
+    fmt = "collapsed" if path.endswith((".txt", ".collapsed", ".folded")) else "speedscope"
+    write_export(profile, fmt, path)
+    return os.path.abspath(path)
+
+
+def _summary(
+    session: int, target: str, profile: Profile, status: str, st: SamplerStats, wall: float
+) -> dict[str, Any]:
+    return {
+        "session": session,
+        "target": target,
+        "status": status,
+        "samples": profile.total_samples,
+        "windows": len(profile.windows),
+        "lost_samples": profile.lost_samples,
+        "lost_pct": round(st.lost_pct, 3),
+        "duration_s": round(profile.duration if profile.windows else wall, 3),
+        "rate_hz": profile.rate_hz,
+        "threads": [
+            {"pid": t.pid, "tid": t.tid, "name": t.name, "samples": n}
+            for t, n in zip(profile.threads, profile.thread_totals(), strict=True)
+        ],
+        "pyspy_cpu_pct": round(st.pyspy_cpu_pct, 2),
+        "max_gap_ms": round(st.max_gap_s * 1000, 1),
+        "top": top_json(profile),
+    }
+
+
+def _print_text(summary: dict[str, Any], profile: Profile) -> None:
+    print(
+        f"session {summary['session']}: {summary['status']} — {summary['samples']} samples in "
+        f"{summary['windows']} windows over {summary['duration_s']:.1f} s, "
+        f"lost {summary['lost_samples']} ({summary['lost_pct']:.1f}%), "
+        f"{len(summary['threads'])} thread(s)"
+    )
+    if summary.get("output"):
+        print(f"exported to {summary['output']}")
+    if profile.total_samples:
+        print()
+        print(top_table(profile))
+    else:
+        print("no samples: the target was idle (try --idle) or exited at once")

@@ -1,0 +1,199 @@
+"""Call trees derived from a Profile: top-down, bottom-up, and top functions.
+
+A CallTree is a flat table of nodes; node 0 is the root (no key) whose total is
+every sample in the tree.  Node keys are function ids (lines merged, the
+default) or frame ids (one node per executing line).  Every tree can check its
+own totals with :meth:`CallTree.check`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from app.core.model.frames import NO_PARENT
+from app.core.model.profile import Profile
+
+ROOT = 0
+
+
+class Granularity(str, Enum):
+    FUNCTION = "function"
+    LINE = "line"
+
+
+class TreeCheckError(AssertionError):
+    """A tree whose totals do not add up."""
+
+
+@dataclass
+class CallTree:
+    """Nodes as parallel lists; ``children[i]`` maps a key to a node index."""
+
+    granularity: Granularity
+    inverted: bool = False
+    key: list[int] = field(default_factory=lambda: [-1])
+    parent: list[int] = field(default_factory=lambda: [NO_PARENT])
+    self_count: list[int] = field(default_factory=lambda: [0])
+    total: list[int] = field(default_factory=lambda: [0])
+    children: list[dict[int, int]] = field(default_factory=lambda: [{}])
+
+    def __len__(self) -> int:
+        return len(self.key)
+
+    @property
+    def total_samples(self) -> int:
+        return self.total[ROOT]
+
+    def child(self, node: int, key: int) -> int:
+        """The child of ``node`` with ``key``, created if missing."""
+        idx = self.children[node].get(key)
+        if idx is None:
+            idx = len(self.key)
+            self.children[node][key] = idx
+            self.key.append(key)
+            self.parent.append(node)
+            self.self_count.append(0)
+            self.total.append(0)
+            self.children.append({})
+        return idx
+
+    def add_path(self, keys: list[int], count: int) -> None:
+        """Add ``count`` samples along ``keys`` (root first); the last gets self."""
+        node = ROOT
+        self.total[ROOT] += count
+        for k in keys:
+            node = self.child(node, k)
+            self.total[node] += count
+        self.self_count[node] += count
+
+    def path(self, node: int) -> list[int]:
+        """Node indices from the root's child down to ``node``."""
+        out: list[int] = []
+        while node != ROOT:
+            out.append(node)
+            node = self.parent[node]
+        out.reverse()
+        return out
+
+    def depth(self) -> int:
+        best = 0
+        stack = [(ROOT, 0)]
+        while stack:
+            node, d = stack.pop()
+            best = max(best, d)
+            stack.extend((c, d + 1) for c in self.children[node].values())
+        return best
+
+    def check(self, expected_total: int | None = None) -> None:
+        """Raise TreeCheckError unless every total is self plus children's totals."""
+        for i in range(len(self.key)):
+            kids = sum(self.total[c] for c in self.children[i].values())
+            if self.total[i] != self.self_count[i] + kids:
+                raise TreeCheckError(
+                    f"node {i}: total {self.total[i]} != self {self.self_count[i]} "
+                    f"+ children {kids}"
+                )
+            if self.self_count[i] < 0:
+                raise TreeCheckError(f"node {i}: negative self count")
+        if expected_total is not None and self.total[ROOT] != expected_total:
+            raise TreeCheckError(f"root total {self.total[ROOT]} != expected {expected_total}")
+
+
+def _keys_of_stacks(profile: Profile, stacks: list[int], granularity: Granularity) -> list[list[int]]:
+    frame_fn = profile.frames.frame_function
+    out = []
+    for s in stacks:
+        frames = profile.stacks.frames_of(s)
+        out.append(frames if granularity is Granularity.LINE else [frame_fn[f] for f in frames])
+    return out
+
+
+def build_calltree(
+    profile: Profile, granularity: Granularity = Granularity.FUNCTION
+) -> CallTree:
+    """Top-down tree of every sample in ``profile``."""
+    tree = CallTree(granularity)
+    counts = profile.stack_counts()
+    stacks = list(counts)
+    for s, keys in zip(stacks, _keys_of_stacks(profile, stacks, granularity), strict=True):
+        tree.add_path(keys, counts[s])
+    return tree
+
+
+def build_bottom_up(
+    profile: Profile, granularity: Granularity = Granularity.FUNCTION
+) -> CallTree:
+    """Inverted tree: roots are leaf functions, children are their callers."""
+    tree = CallTree(granularity, inverted=True)
+    counts = profile.stack_counts()
+    stacks = list(counts)
+    for s, keys in zip(stacks, _keys_of_stacks(profile, stacks, granularity), strict=True):
+        tree.add_path(keys[::-1], counts[s])
+    return tree
+
+
+@dataclass(frozen=True)
+class FunctionRow:
+    """One row of the top-functions table."""
+
+    function_id: int
+    function: str
+    file: str
+    line: int
+    self_samples: int
+    total_samples: int
+
+
+def top_functions(profile: Profile) -> list[FunctionRow]:
+    """Self and total samples per function, sorted by self then total.
+
+    Total counts a sample once per function even under recursion.  ``line`` is
+    the function's hottest line (most samples with that line executing).
+    """
+    frame_fn = profile.frames.frame_function
+    self_c: dict[int, int] = {}
+    total_c: dict[int, int] = {}
+    line_c: dict[int, dict[int, int]] = {}
+    for s, n in profile.stack_counts().items():
+        frames = profile.stacks.frames_of(s)
+        if not frames:
+            continue
+        leaf_fn = frame_fn[frames[-1]]
+        self_c[leaf_fn] = self_c.get(leaf_fn, 0) + n
+        seen: set[int] = set()
+        for f in frames:
+            fn = frame_fn[f]
+            lines = line_c.setdefault(fn, {})
+            line = profile.frames.frames[f].line
+            lines[line] = lines.get(line, 0) + n
+            if fn not in seen:
+                seen.add(fn)
+                total_c[fn] = total_c.get(fn, 0) + n
+    rows = []
+    for fn, total in total_c.items():
+        name, file = profile.frames.functions[fn]
+        lines = line_c[fn]
+        hottest = max(lines, key=lambda ln: (lines[ln], -ln))
+        rows.append(FunctionRow(fn, name, file, hottest, self_c.get(fn, 0), total))
+    rows.sort(key=lambda r: (-r.self_samples, -r.total_samples, r.function, r.file))
+    return rows
+
+
+def line_counts(profile: Profile, function_id: int) -> dict[int, tuple[int, int]]:
+    """Per line of one function: (self samples, total samples)."""
+    frame_fn = profile.frames.frame_function
+    out: dict[int, tuple[int, int]] = {}
+    for s, n in profile.stack_counts().items():
+        frames = profile.stacks.frames_of(s)
+        seen: set[int] = set()
+        for i, f in enumerate(frames):
+            if frame_fn[f] != function_id:
+                continue
+            line = profile.frames.frames[f].line
+            if line in seen:
+                continue
+            seen.add(line)
+            self_n, total_n = out.get(line, (0, 0))
+            out[line] = (self_n + (n if i == len(frames) - 1 else 0), total_n + n)
+    return out

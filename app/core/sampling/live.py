@@ -1,0 +1,266 @@
+"""The live sampler: back-to-back py-spy windows on one PID, parsed into a Profile.
+
+Window k+1 is spawned so that it starts sampling as window k stops: py-spy's
+start-up latency (spawn → "Sampling process") is measured per window and the
+next spawn is brought forward by that much.  Time not covered by any window is
+counted as lost: each window's ``expected`` is what it received scaled by
+(covered time + the gap after it) / covered time, plus py-spy's own errors.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import psutil
+
+from app.core.model.profile import Profile, Window
+from app.core.sampling.pyspy import (
+    PySpyWindow,
+    SamplerError,
+    SamplerOptions,
+    WindowResult,
+    find_pyspy,
+    make_workdir,
+    pyspy_error_message,
+    remove_workdir,
+)
+from app.core.sampling.speedscope import SpeedscopeError, add_speedscope
+
+STATUS_COMPLETE = "complete"
+STATUS_STOPPED = "stopped"
+STATUS_TARGET_EXITED = "target exited"
+STATUS_FAILED = "failed"
+
+_MAX_CONSECUTIVE_FAILURES = 3
+
+
+@dataclass
+class SamplerStats:
+    """Sampler health, updated after every window."""
+
+    windows: int = 0
+    samples: int = 0
+    expected: int = 0
+    errors: int = 0
+    last_gap_s: float = 0.0
+    max_gap_s: float = 0.0
+    pyspy_cpu_s: float = 0.0
+    started: float = 0.0
+    elapsed_s: float = 0.0
+
+    @property
+    def lost(self) -> int:
+        return max(0, self.expected - self.samples)
+
+    @property
+    def lost_pct(self) -> float:
+        return 100.0 * self.lost / self.expected if self.expected else 0.0
+
+    @property
+    def pyspy_cpu_pct(self) -> float:
+        return 100.0 * self.pyspy_cpu_s / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+WindowCallback = Callable[[Profile, int, SamplerStats], None]
+
+
+class LiveSampler:
+    """Samples one process in back-to-back windows until stopped.
+
+    ``run`` blocks; ``stop`` may be called from any thread (or a signal
+    handler).  ``child`` is the Popen of a program we launched: it is polled for
+    exit (and reaped) instead of probing the PID.
+    """
+
+    def __init__(
+        self,
+        pid: int,
+        options: SamplerOptions | None = None,
+        *,
+        duration_s: float | None = None,
+        child: subprocess.Popen[bytes] | None = None,
+        profile: Profile | None = None,
+        attach_timeout_s: float = 10.0,
+    ) -> None:
+        self.pid = pid
+        self.options = options or SamplerOptions()
+        self.duration_s = duration_s
+        self.child = child
+        self.profile = profile or Profile()
+        self.profile.rate_hz = float(self.options.rate)
+        self.attach_timeout_s = attach_timeout_s
+        self.stats = SamplerStats()
+        self.status = ""
+        self.message = ""
+        self._stop = threading.Event()
+        self._pyspy = find_pyspy()
+        self._lead_s = 0.05
+
+    # -- control --------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop after keeping what the in-flight window sampled so far."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def target_alive(self) -> bool:
+        if self.child is not None:
+            return self.child.poll() is None
+        try:
+            proc = psutil.Process(self.pid)
+            return proc.status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return False
+
+    # -- the loop -------------------------------------------------------------
+
+    def run(self, on_window: WindowCallback | None = None) -> str:
+        """Sample until the duration ends, ``stop`` is called or the target exits.
+
+        Returns the final status.  Raises SamplerError when the very first
+        window cannot attach (not Python, not permitted, not running).
+        """
+        workdir = make_workdir()
+        pending: deque[PySpyWindow] = deque()
+        self.stats.started = time.time()
+        deadline = None if self.duration_s is None else self.stats.started + self.duration_s
+        failures = 0
+        try:
+            first = self._attach(workdir)
+            pending.append(first)
+            while True:
+                current = pending[-1]
+                next_at = (current.started or time.time()) + self.options.window_s - self._lead_s
+                self._deliver_until(
+                    pending, next_at if deadline is None else min(next_at, deadline), on_window
+                )
+                if self._stop.is_set():
+                    self.status = self.status or STATUS_STOPPED
+                    break
+                if not self.target_alive():
+                    self.status = STATUS_TARGET_EXITED
+                    break
+                if deadline is not None and time.time() >= deadline - 0.005:
+                    self.status = STATUS_COMPLETE
+                    break
+                win = self._spawn(workdir)
+                if win.wait_started(5.0):
+                    failures = 0
+                    self._lead_s = min(0.25, max(0.0, win.started - win.spawned))  # type: ignore[operator]
+                    pending.append(win)
+                    continue
+                failures += 1
+                result = win.finish()
+                self._account_cpu(result)
+                if not self.target_alive() or result.target_exited:
+                    self.status = STATUS_TARGET_EXITED
+                    break
+                if failures >= _MAX_CONSECUTIVE_FAILURES:
+                    self.status = STATUS_FAILED
+                    self.message = pyspy_error_message(self.pid, result.stderr)
+                    break
+            self._drain(
+                pending, on_window, interrupt=self.status in (STATUS_STOPPED, STATUS_COMPLETE)
+            )
+        finally:
+            for w in pending:
+                w.kill()
+            remove_workdir(workdir)
+        return self.status
+
+    def _spawn(self, workdir: str) -> PySpyWindow:
+        return PySpyWindow(
+            self.pid, self.options, self._pyspy, workdir, duration_s=self.options.window_s
+        )
+
+    def _attach(self, workdir: str) -> PySpyWindow:
+        """Start the first window, retrying while a launched interpreter starts up."""
+        give_up = time.time() + self.attach_timeout_s
+        last_output = ""
+        while True:
+            if self._stop.is_set():
+                raise SamplerError("stopped before py-spy could attach")
+            win = self._spawn(workdir)
+            if win.wait_started(self.attach_timeout_s):
+                self._lead_s = min(0.25, max(0.0, (win.started or 0.0) - win.spawned))
+                return win
+            result = win.finish()
+            last_output = result.stderr
+            if self.child is None or not self.target_alive() or time.time() > give_up:
+                break
+            time.sleep(0.02)
+        if self.child is not None and not self.target_alive():
+            raise SamplerError(
+                f"the program exited (status {self.child.returncode}) before py-spy could attach"
+            )
+        raise SamplerError(pyspy_error_message(self.pid, last_output))
+
+    def _deliver_until(
+        self, pending: deque[PySpyWindow], until: float, on_window: WindowCallback | None
+    ) -> None:
+        """Hand over finished windows in order while waiting for ``until``."""
+        while True:
+            while len(pending) > 1 and not pending[0].running():
+                self._deliver(pending.popleft(), pending[0].started, on_window)
+            if len(pending) == 1 and not pending[0].running():
+                return
+            now = time.time()
+            if now >= until or self._stop.is_set():
+                return
+            self._stop.wait(min(0.01, until - now))
+
+    def _drain(
+        self, pending: deque[PySpyWindow], on_window: WindowCallback | None, interrupt: bool
+    ) -> None:
+        while pending:
+            win = pending.popleft()
+            if interrupt:
+                win.interrupt()
+            self._deliver(win, pending[0].started if pending else None, on_window)
+
+    def _deliver(
+        self, win: PySpyWindow, next_start: float | None, on_window: WindowCallback | None
+    ) -> None:
+        result = win.finish()
+        self._account_cpu(result)
+        if not result.ok or result.data is None or result.started is None:
+            return
+        covered_end = min(result.ended, result.started + self.options.window_s)
+        covered = max(1e-3, covered_end - result.started)
+        gap = 0.0 if next_start is None else max(0.0, next_start - covered_end)
+        try:
+            idx = add_speedscope(
+                self.profile,
+                result.data,
+                result.started,
+                covered_end,
+                default_pid=self.pid,
+                errors=result.errors,
+            )
+        except SpeedscopeError:
+            return
+        received = sum(sum(c.values()) for (w, _), c in self.profile.counts.items() if w == idx)
+        expected = math.ceil(received * (covered + gap) / covered) + result.errors
+        self.profile.windows[idx] = Window(result.started, covered_end, expected, result.errors)
+        st = self.stats
+        st.windows += 1
+        st.samples += received
+        st.expected += expected
+        st.errors += result.errors
+        st.last_gap_s = gap
+        st.max_gap_s = max(st.max_gap_s, gap)
+        st.elapsed_s = time.time() - st.started
+        if on_window is not None:
+            on_window(self.profile, idx, st)
+
+    def _account_cpu(self, result: WindowResult) -> None:
+        self.stats.pyspy_cpu_s += result.cpu_s

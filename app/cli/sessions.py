@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 
 from app.cli.common import open_store, resolve_session
 from app.cli.errors import CliError
 from app.cli.output import print_json, shorten, table
-from app.core.store import StoreError
+from app.core.store import SessionInfo, StoreError
 
 HELP = "list, rename or delete saved sessions"
 
@@ -26,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
             store.rename(resolve_session(store, args.rename[0]), args.rename[1])
         if args.delete:
             store.delete(resolve_session(store, args.delete))
-        infos = store.list_sessions()
+        infos = store.list_sessions()[::-1]  # newest first
     except StoreError as exc:
         raise CliError(str(exc)) from None
     finally:
@@ -52,7 +53,5 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _as_dict(i: object) -> dict[str, object]:
-    keys = ("id", "name", "target", "pid", "status", "started", "ended", "samples", "windows",
-            "lost_samples", "duration")
-    return {k: getattr(i, k, None) for k in keys}
+def _as_dict(i: SessionInfo) -> dict[str, object]:
+    return dataclasses.asdict(i)

@@ -75,10 +75,12 @@ class Profile:
         """Add counts of stacks seen in ``thread`` during ``window``."""
         if not 0 <= window < len(self.windows) or not 0 <= thread < len(self.threads):
             raise IndexError(f"no window {window} or thread {thread} in this profile")
+        nonzero = {s: n for s, n in stack_counts.items() if n}
+        if not nonzero:
+            return
         cell = self.counts.setdefault((window, thread), {})
-        for stack, n in stack_counts.items():
-            if n:
-                cell[stack] = cell.get(stack, 0) + n
+        for stack, n in nonzero.items():
+            cell[stack] = cell.get(stack, 0) + n
 
     # -- reading --------------------------------------------------------------
 

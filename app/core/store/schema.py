@@ -1,0 +1,96 @@
+"""The store's file identity and its forward-only migrations.
+
+``MIGRATIONS[v]`` is the SQL script that takes a file from schema ``v`` to
+``v + 1``; ``PRAGMA user_version`` holds the version a file is at.  Scripts are
+only ever appended: a released script is never edited.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+# 'SPRF', stored in the SQLite header so other programs' files are told apart.
+APPLICATION_ID = 0x53505246
+
+_V1 = """
+CREATE TABLE sessions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    target TEXT NOT NULL DEFAULT '',
+    pid INTEGER,
+    rate_hz REAL NOT NULL DEFAULT 0,
+    options TEXT NOT NULL DEFAULT '{}',
+    meta TEXT NOT NULL DEFAULT '{}',
+    status TEXT NOT NULL,
+    started REAL,
+    ended REAL,
+    message TEXT,
+    owner_pid INTEGER,
+    owner_host TEXT,
+    owner_token TEXT,
+    created REAL NOT NULL
+);
+CREATE INDEX sessions_by_name ON sessions (name);
+CREATE TABLE frames (
+    session INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    id INTEGER NOT NULL,
+    function TEXT NOT NULL,
+    file TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    PRIMARY KEY (session, id)
+) WITHOUT ROWID;
+CREATE TABLE stacks (
+    session INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    id INTEGER NOT NULL,
+    parent INTEGER NOT NULL,
+    frame INTEGER NOT NULL,
+    PRIMARY KEY (session, id)
+) WITHOUT ROWID;
+CREATE TABLE threads (
+    session INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    id INTEGER NOT NULL,
+    pid INTEGER NOT NULL,
+    tid INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    PRIMARY KEY (session, id)
+) WITHOUT ROWID;
+CREATE TABLE windows (
+    session INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    "start" REAL NOT NULL,
+    "end" REAL NOT NULL,
+    expected INTEGER NOT NULL DEFAULT 0,
+    errors INTEGER NOT NULL DEFAULT 0,
+    samples INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (session, idx)
+) WITHOUT ROWID;
+CREATE TABLE samples (
+    session INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    "window" INTEGER NOT NULL,
+    thread INTEGER NOT NULL,
+    stack INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (session, "window", thread, stack)
+) WITHOUT ROWID;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1,)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def statements(script: str) -> list[str]:
+    """Split a script into statements, so that it can run inside one transaction.
+
+    (``executescript`` would commit any open transaction first.)
+    """
+    out: list[str] = []
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out

@@ -66,4 +66,3 @@ def top_table(profile: Profile, limit: int = 15) -> str:
             ]
         )
     return table(["self%", "total%", "self", "total", "function", "location"], rows, {0, 1, 2, 3})
-

@@ -18,8 +18,12 @@ HELP = "export a session (" + "|".join(RENDERERS) + ")"
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("session", metavar="SESSION", help="session id, name, or 'last'")
     p.add_argument("--format", "-f", choices=sorted(RENDERERS), default="speedscope")
-    p.add_argument("-o", "--output", metavar="FILE", required=True, help="file to write ('-' for stdout)")
-    p.add_argument("--json", action="store_true", help="print one JSON document describing the export")
+    p.add_argument(
+        "-o", "--output", metavar="FILE", required=True, help="file to write ('-' for stdout)"
+    )
+    p.add_argument(
+        "--json", action="store_true", help="print one JSON document describing the export"
+    )
 
 
 def write_export(profile: Profile, fmt: str, path: str) -> int:
@@ -62,5 +66,7 @@ def run(args: argparse.Namespace) -> int:
             }
         )
     elif args.output != "-":
-        print(f"wrote {args.format} ({size} bytes, {profile.total_samples} samples) to {args.output}")
+        print(
+            f"wrote {args.format} ({size} bytes, {profile.total_samples} samples) to {args.output}"
+        )
     return 0

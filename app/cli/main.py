@@ -37,7 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name, mod in COMMANDS.items():
         p = sub.add_parser(name, help=mod.HELP, description=mod.__doc__)
         p.add_argument(
-            "--store", metavar="PATH", help="session store file (default: $SOVPROF_HOME or the user data dir)"
+            "--store",
+            metavar="PATH",
+            help="session store file (default: $SOVPROF_HOME or the user data dir)",
         )
         mod.add_arguments(p)
     return parser
@@ -60,7 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.target_cmd = target_cmd
         if args.command is None:
             if target_cmd:
-                raise UsageError("give a command before `--`, e.g. `sovprof record -- python app.py`")
+                raise UsageError(
+                    "give a command before `--`, e.g. `sovprof record -- python app.py`"
+                )
             parser.print_help()
             return 0
         if target_cmd and not getattr(COMMANDS[args.command], "TAKES_COMMAND", False):
@@ -74,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 1
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
+    except Exception as exc:
         if os.environ.get("SOVPROF_DEBUG"):
             raise
         _fail(f"internal error: {type(exc).__name__}: {exc} (set SOVPROF_DEBUG=1 for details)")

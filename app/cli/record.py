@@ -36,15 +36,29 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     target = p.add_mutually_exclusive_group()
     target.add_argument("--pid", type=int, help="attach to this running Python process")
     target.add_argument("--demo", action="store_true", help="record the bundled demo workload")
-    p.add_argument("--duration", type=float, metavar="S", help="seconds to record (default: until Ctrl-C or exit)")
-    p.add_argument("--rate", type=int, default=100, metavar="HZ", help="samples per second (default 100)")
+    p.add_argument(
+        "--duration",
+        type=float,
+        metavar="S",
+        help="seconds to record (default: until Ctrl-C or exit)",
+    )
+    p.add_argument(
+        "--rate", type=int, default=100, metavar="HZ", help="samples per second (default 100)"
+    )
     p.add_argument("--idle", action="store_true", help="include idle threads")
     p.add_argument("--gil", action="store_true", help="only samples holding the GIL")
     p.add_argument("--native", action="store_true", help="include native (C/C++/Cython) frames")
     p.add_argument("--subprocesses", action="store_true", help="also profile child processes")
-    p.add_argument("--nonblocking", action="store_true", help="do not pause the target while sampling")
+    p.add_argument(
+        "--nonblocking", action="store_true", help="do not pause the target while sampling"
+    )
     p.add_argument("--name", help="session name (default: the target's command)")
-    p.add_argument("-o", "--output", metavar="FILE", help="also export the profile (speedscope .json or collapsed .txt)")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="also export the profile (speedscope .json or collapsed .txt)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.add_argument("--quiet", action="store_true", help="no live status line")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from dataclasses import asdict, dataclass
@@ -58,10 +59,8 @@ def is_python(proc: psutil.Process) -> bool:
         cmd = proc.cmdline()
         if cmd:
             names.append(os.path.basename(cmd[0]))
-        try:
+        with contextlib.suppress(psutil.AccessDenied, psutil.ZombieProcess, OSError):
             names.append(os.path.basename(proc.exe()))
-        except (psutil.AccessDenied, psutil.ZombieProcess, OSError):
-            pass
     except (psutil.NoSuchProcess, psutil.ZombieProcess):
         return False
     except psutil.AccessDenied:
@@ -146,10 +145,8 @@ def python_processes(include_all: bool = False) -> list[ProcessInfo]:
     """Python processes on this machine, each with whether it can be attached."""
     procs = list(psutil.process_iter(["pid", "name", "cmdline", "username"]))
     for p in procs:
-        try:
+        with contextlib.suppress(psutil.Error):
             p.cpu_percent(None)
-        except psutil.Error:
-            pass
     psutil.cpu_percent(0.2)  # one shared interval for every process's CPU %
     out: list[ProcessInfo] = []
     me = os.getpid()

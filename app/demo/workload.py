@@ -53,7 +53,9 @@ def background_worker(stop: threading.Event) -> None:
 
 def run(seconds: float | None) -> None:
     stop = threading.Event()
-    worker = threading.Thread(target=background_worker, args=(stop,), name="background", daemon=True)
+    worker = threading.Thread(
+        target=background_worker, args=(stop,), name="background", daemon=True
+    )
     worker.start()
     t_end = None if seconds is None else time.monotonic() + seconds
     try:

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, TARGETS, SpawnTarget, cli_env, run_cli
 
 pytestmark = pytest.mark.pyspy
@@ -26,7 +25,9 @@ def test_version() -> None:
 
 def test_record_pid_json_contract(spawn_target: SpawnTarget, sovprof_home: Path) -> None:
     target = spawn_target("ratio_70_30", "30")
-    res = run_cli("record", "--pid", str(target.pid), "--duration", "3", "--json", home=sovprof_home)
+    res = run_cli(
+        "record", "--pid", str(target.pid), "--duration", "3", "--json", home=sovprof_home
+    )
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)  # exactly one JSON document on stdout
     for key in ("session", "samples", "windows", "lost_samples", "duration_s", "top"):
@@ -35,7 +36,9 @@ def test_record_pid_json_contract(spawn_target: SpawnTarget, sovprof_home: Path)
     assert doc["windows"] >= 3 and doc["samples"] >= 200
     assert 2.5 <= doc["duration_s"] <= 3.6
     top = doc["top"]
-    assert [t["self_samples"] for t in top] == sorted((t["self_samples"] for t in top), reverse=True)
+    assert [t["self_samples"] for t in top] == sorted(
+        (t["self_samples"] for t in top), reverse=True
+    )
     assert top[0]["function"] == "seventy" and top[0]["file"].endswith("ratio_70_30.py")
     assert set(top[0]) == {"function", "file", "line", "self_samples", "total_samples"}
     listed = json.loads(run_cli("sessions", "--json", home=sovprof_home).stdout)["sessions"]
@@ -116,7 +119,9 @@ def test_hostile_names_survive_record_store_export_import(
     finally:
         sys.path.remove(str(TARGETS))
     target = spawn_target("weird_names", "30", str(tmp_path))
-    res = run_cli("record", "--pid", str(target.pid), "--duration", "2", "--json", home=sovprof_home)
+    res = run_cli(
+        "record", "--pid", str(target.pid), "--duration", "2", "--json", home=sovprof_home
+    )
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
     hot = doc["top"][0]
@@ -125,7 +130,9 @@ def test_hostile_names_survive_record_store_export_import(
     assert weird_names.THREAD_NAME in {t["name"] for t in doc["threads"]}
 
     exported = tmp_path / "export.speedscope.json"
-    res = run_cli("export", "last", "--format", "speedscope", "-o", str(exported), home=sovprof_home)
+    res = run_cli(
+        "export", "last", "--format", "speedscope", "-o", str(exported), home=sovprof_home
+    )
     assert res.returncode == 0, res.stderr
     res = run_cli("import", str(exported), "--json", home=sovprof_home)
     assert res.returncode == 0, res.stderr
@@ -241,7 +248,12 @@ def test_pyspy_missing(sovprof_home: Path) -> None:
 
 
 def test_usage_errors_are_one_line(sovprof_home: Path) -> None:
-    for args in (["record"], ["record", "--rate", "0", "--demo"], ["nonsense"], ["record", "--pid", "x"]):
+    for args in (
+        ["record"],
+        ["record", "--rate", "0", "--demo"],
+        ["nonsense"],
+        ["record", "--pid", "x"],
+    ):
         res = run_cli(*args, home=sovprof_home)
         assert res.returncode == 2, (args, res.stderr)
         lines = res.stderr.strip().splitlines()

@@ -11,11 +11,11 @@ import sys
 import threading
 import time
 
-FUNC_NAME = 'hot;path <b>"quoted"</b> \'single\' é中文🔥'
+FUNC_NAME = "hot;path <b>\"quoted\"</b> 'single' é中文🔥"
 FILE_NAME = 'odd dir;name <x> "q" ü.py'
 THREAD_NAME = 'wörker;thread <script>alert("x")</script> ✓'
 
-SOURCE = '''
+SOURCE = """
 import time
 
 def burn(stop):
@@ -23,7 +23,7 @@ def burn(stop):
     while time.monotonic() < stop:
         for i in range(1000):
             x += i
-'''
+"""
 
 
 def main(seconds: float, directory: str) -> None:

@@ -100,7 +100,9 @@ class CallTree:
             raise TreeCheckError(f"root total {self.total[ROOT]} != expected {expected_total}")
 
 
-def _keys_of_stacks(profile: Profile, stacks: list[int], granularity: Granularity) -> list[list[int]]:
+def _keys_of_stacks(
+    profile: Profile, stacks: list[int], granularity: Granularity
+) -> list[list[int]]:
     frame_fn = profile.frames.frame_function
     out = []
     for s in stacks:
@@ -109,9 +111,7 @@ def _keys_of_stacks(profile: Profile, stacks: list[int], granularity: Granularit
     return out
 
 
-def build_calltree(
-    profile: Profile, granularity: Granularity = Granularity.FUNCTION
-) -> CallTree:
+def build_calltree(profile: Profile, granularity: Granularity = Granularity.FUNCTION) -> CallTree:
     """Top-down tree of every sample in ``profile``."""
     tree = CallTree(granularity)
     counts = profile.stack_counts()
@@ -121,9 +121,7 @@ def build_calltree(
     return tree
 
 
-def build_bottom_up(
-    profile: Profile, granularity: Granularity = Granularity.FUNCTION
-) -> CallTree:
+def build_bottom_up(profile: Profile, granularity: Granularity = Granularity.FUNCTION) -> CallTree:
     """Inverted tree: roots are leaf functions, children are their callers."""
     tree = CallTree(granularity, inverted=True)
     counts = profile.stack_counts()

@@ -143,8 +143,14 @@ class Profile:
             out[w] += sum(cell.values())
         return out
 
-    def stack_frames(self, stack: int) -> list[int]:
-        return self.stacks.frames_of(stack)
+    def window_samples(self, window: int) -> int:
+        """Samples in one window, over all threads (cost: one lookup per thread)."""
+        total = 0
+        for t in range(len(self.threads)):
+            cell = self.counts.get((window, t))
+            if cell:
+                total += sum(cell.values())
+        return total
 
     # -- derived profiles -----------------------------------------------------
 

@@ -117,7 +117,7 @@ class LiveSampler:
             return self.child.poll() is None
         try:
             proc = psutil.Process(self.pid)
-            return proc.status() != psutil.STATUS_ZOMBIE
+            return bool(proc.status() != psutil.STATUS_ZOMBIE)
         except psutil.Error:
             return False
 
@@ -248,7 +248,7 @@ class LiveSampler:
             )
         except SpeedscopeError:
             return
-        received = sum(sum(c.values()) for (w, _), c in self.profile.counts.items() if w == idx)
+        received = self.profile.window_samples(idx)
         expected = math.ceil(received * (covered + gap) / covered) + result.errors
         self.profile.windows[idx] = Window(result.started, covered_end, expected, result.errors)
         st = self.stats

@@ -8,6 +8,7 @@ samples and errors it had ("Samples: N Errors: E").
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -213,10 +214,8 @@ class PySpyWindow:
     def interrupt(self) -> None:
         """Ask py-spy to stop now; it still writes what it sampled so far."""
         if self.running():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 self.proc.send_signal(signal.SIGINT)
-            except ProcessLookupError:
-                pass
 
     def kill(self) -> None:
         if self.running():
@@ -243,10 +242,8 @@ class PySpyWindow:
         except OSError:
             data = None
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(self._out)
-            except OSError:
-                pass
         if m is None:
             data = None  # py-spy did not finish writing; the file may be partial
         return WindowResult(
@@ -279,9 +276,14 @@ def pyspy_error_message(pid: int, output: str) -> str:
         )
     if "python version" in low or "python interpreter" in low or "libpython" in low:
         return f"PID {pid} does not look like a Python process ({detail or 'no interpreter found'})"
-    if "no such file" in low or "no such process" in low or "check that the process is running" in low:
+    if (
+        "no such file" in low
+        or "no such process" in low
+        or "check that the process is running" in low
+    ):
         return f"PID {pid} is not running"
-    return f"py-spy failed on PID {pid}: {detail or (output.strip().splitlines() or ['no output'])[-1]}"
+    last = (output.strip().splitlines() or ["no output"])[-1]
+    return f"py-spy failed on PID {pid}: {detail or last}"
 
 
 def make_workdir() -> str:

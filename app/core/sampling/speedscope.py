@@ -123,9 +123,7 @@ def _frame_map(doc: Mapping[str, Any], profile: Profile) -> list[int]:
     return out
 
 
-def _weighted_counts(
-    stacks: list[Any], weights: list[Any], idx: int
-) -> Counter[Any]:
+def _weighted_counts(stacks: list[Any], weights: list[Any], idx: int) -> Counter[Any]:
     """Count identical stacks; unequal weights count in units of the smallest."""
     if len(stacks) != len(weights):
         raise SpeedscopeError(f"profile {idx}: {len(stacks)} samples but {len(weights)} weights")
@@ -151,9 +149,7 @@ def _check_stack(st: Any, n_frames: int, idx: int) -> tuple[int, ...]:
     return tuple(st)
 
 
-def _parsed_counts(
-    prof: Mapping[str, Any], n_frames: int, idx: int
-) -> Counter[tuple[int, ...]]:
+def _parsed_counts(prof: Mapping[str, Any], n_frames: int, idx: int) -> Counter[tuple[int, ...]]:
     samples = prof.get("samples")
     weights = prof.get("weights")
     if not isinstance(samples, list) or not isinstance(weights, list):
@@ -176,7 +172,9 @@ def _raw_counts(
         try:
             st = orjson.loads(b"[" + raw + b"]")
         except orjson.JSONDecodeError:
-            raise SpeedscopeError(f"profile {idx}: a sample is not a list of frame indices") from None
+            raise SpeedscopeError(
+                f"profile {idx}: a sample is not a list of frame indices"
+            ) from None
         out[_check_stack(st, n_frames, idx)] += n
     return out
 
@@ -193,8 +191,10 @@ def _profiles(
         stripped, samples, weights = split
         doc = load_json(stripped)
         profs = doc.get("profiles")
-        if is_speedscope(doc) and isinstance(profs, list) and len(profs) == len(samples) == len(
-            weights
+        if (
+            is_speedscope(doc)
+            and isinstance(profs, list)
+            and len(profs) == len(samples) == len(weights)
         ):
             n_frames = len(doc["shared"].get("frames") or [])
             counts = [
@@ -230,7 +230,8 @@ def add_speedscope(
             raise SpeedscopeError(f"profile {i} is not an object")
         if prof.get("type") != "sampled":
             raise SpeedscopeError(
-                f"profile {i} is of type {prof.get('type')!r}; only 'sampled' profiles are supported"
+                f"profile {i} is of type {prof.get('type')!r}; "
+                "only 'sampled' profiles are supported"
             )
         key = parse_thread_name(str(prof.get("name", "")), default_pid, i)
         counts = (

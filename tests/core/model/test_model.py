@@ -68,6 +68,7 @@ def test_totals_and_lost_samples() -> None:
     assert p.thread_totals() == [110, 70]
     assert p.window_totals() == [100, 80]
     assert p.window_totals(threads=[1]) == [40, 30]
+    assert [p.window_samples(w) for w in range(2)] == [100, 80]
     assert p.duration == pytest.approx(2.0)
 
 

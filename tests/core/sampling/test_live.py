@@ -10,6 +10,7 @@ import threading
 import time
 
 import pytest
+from conftest import TARGETS, SpawnTarget
 
 from app.core.model.calltree import build_calltree, top_functions
 from app.core.model.profile import Profile
@@ -27,7 +28,6 @@ from app.core.sampling.pyspy import (
     find_pyspy,
     pyspy_error_message,
 )
-from conftest import TARGETS, SpawnTarget
 
 pytestmark = pytest.mark.pyspy
 
@@ -62,7 +62,7 @@ def test_70_30_split_within_5_points(spawn_target: SpawnTarget) -> None:
     build_calltree(p).check(expected_total=p.total_samples)
     # back-to-back windows: little lost, and windows do not overlap
     assert p.lost_samples <= 0.05 * p.expected_samples
-    for a, b in zip(p.windows, p.windows[1:]):
+    for a, b in zip(p.windows, p.windows[1:], strict=False):
         assert a.start < a.end <= b.start + 0.02
 
 
@@ -135,7 +135,9 @@ def test_not_python_and_not_running_are_refused() -> None:
 
 
 def test_error_messages_name_the_fix() -> None:
-    msg = pyspy_error_message(5, "Error: Failed to open process\n0: Permission denied (os error 13)")
+    msg = pyspy_error_message(
+        5, "Error: Failed to open process\n0: Permission denied (os error 13)"
+    )
     assert "CAP_SYS_PTRACE" in msg and "\n" not in msg
     assert "not running" in pyspy_error_message(5, "Error: No such file or directory (os error 2)")
 

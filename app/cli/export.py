@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 from app.cli.common import open_store, resolve_session
 from app.cli.errors import CliError
 from app.cli.output import print_json
-from app.core.formats import RENDERERS
+from app.core.formats import RENDERERS, RenderError
 from app.core.model.profile import Profile
 from app.core.store import StoreError
 
@@ -28,11 +29,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def write_export(profile: Profile, fmt: str, path: str) -> int:
     """Render ``profile`` as ``fmt`` into ``path``; returns bytes written."""
-    data = RENDERERS[fmt].render(profile)
+    renderer = RENDERERS[fmt]
+    try:
+        data = renderer.render(profile)
+    except RenderError as exc:
+        raise CliError(str(exc)) from None
+    for warning in renderer.warnings(profile):
+        sys.stderr.write(f"sovprof: warning: {warning}\n")
     try:
         if path == "-":
-            import sys
-
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
         else:

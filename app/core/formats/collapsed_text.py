@@ -16,11 +16,10 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from app.core.model.frames import Frame
+from app.core.model.frames import EMPTY_STACK, Frame
 
 SEPARATOR = ";"
 # The frame of a sample taken while a thread ran no Python code.
-EMPTY_STACK = Frame("<no Python frames>", "", 0)
 SEMICOLON_REPLACEMENT = ":"
 LINE_BREAK_REPLACEMENT = " "
 

@@ -24,6 +24,10 @@ class Frame(NamedTuple):
     line: int
 
 
+EMPTY_STACK = Frame("<no Python frames>", "", 0)
+"""Stands in for a sample whose thread ran no Python code (py-spy writes ``[]``)."""
+
+
 class FrameTable:
     """Interns frames and the functions they belong to; ids are dense from 0."""
 

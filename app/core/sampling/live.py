@@ -235,6 +235,10 @@ class LiveSampler:
         if not result.ok or result.data is None or result.started is None:
             return
         covered_end = min(result.ended, result.started + self.options.window_s)
+        if next_start is not None:
+            # py-spy may still be writing when the next window begins; windows
+            # never overlap on the timeline.
+            covered_end = max(result.started, min(covered_end, next_start))
         covered = max(1e-3, covered_end - result.started)
         gap = 0.0 if next_start is None else max(0.0, next_start - covered_end)
         try:

@@ -7,6 +7,7 @@ stacks are lists of indices into ``shared.frames``, root first.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -15,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from app.core.model.frames import EMPTY_STACK
 from app.core.model.profile import Profile, Window
 
 _THREAD_RE = re.compile(r'^(?:Process (\d+) )?Thread (\d+|0x[0-9a-fA-F]+)(?: "(.*)")?$', re.S)
@@ -132,12 +134,15 @@ def _weighted_counts(stacks: list[Any], weights: list[Any], idx: int) -> Counter
         return Counter(stacks)
     try:
         values = [float(w) for w in weights]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise SpeedscopeError(f"profile {idx}: a weight is not a number") from None
     unit = min((v for v in values if v > 0), default=1.0)
     counts: Counter[Any] = Counter()
     for st, v in zip(stacks, values, strict=True):
-        counts[st] += max(1, round(v / unit))
+        ratio = v / unit
+        if not math.isfinite(ratio):
+            raise SpeedscopeError(f"profile {idx}: a weight is not a finite number")
+        counts[st] += max(1, round(ratio))
     return counts
 
 
@@ -244,8 +249,10 @@ def add_speedscope(
         thread = profile.add_thread(key.pid, key.tid, key.name)
         cell: dict[int, int] = {}
         for st, n in counts.items():
-            sid = intern(frame_map[f] for f in st)
-            if sid >= 0:
-                cell[sid] = cell.get(sid, 0) + n
+            if st:
+                sid = intern(frame_map[f] for f in st)
+            else:  # keep the sample: it was taken, the thread just ran no Python code
+                sid = intern([profile.frames.intern(*EMPTY_STACK)])
+            cell[sid] = cell.get(sid, 0) + n
         profile.add_samples(window, thread, cell)
     return window

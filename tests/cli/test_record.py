@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from sovprof_testing import ROOT, TARGETS, SpawnTarget, cli_env, run_cli
 
 pytestmark = pytest.mark.pyspy

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from formats_helpers import DATA, HOSTILE, build_hostile_profile, sample_multiset
 
 from app.core.formats import IMPORTERS, RENDERERS, ImportFormatError, import_bytes, sniff
 from app.core.formats.collapsed_text import EMPTY_STACK
 from app.core.model.frames import Frame
 from app.core.model.profile import Profile, ThreadInfo, Window
+from formats_helpers import DATA, HOSTILE, build_hostile_profile, sample_multiset
 
 renderer = RENDERERS["collapsed"]
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from formats_helpers import sample_multiset, speedscope_schema, window_multiset
 
 from app.core.formats import RENDERERS, import_bytes, import_file
+from formats_helpers import sample_multiset, speedscope_schema, window_multiset
 
 SCHEMA = speedscope_schema()
 

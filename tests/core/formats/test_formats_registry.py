@@ -9,7 +9,6 @@ import re
 from pathlib import Path
 
 import pytest
-from formats_helpers import DATA, build_hostile_profile
 
 from app.core.formats import (
     IMPORTERS,
@@ -21,6 +20,7 @@ from app.core.formats import (
     import_file,
 )
 from app.core.model.profile import Profile, Window
+from formats_helpers import DATA, build_hostile_profile
 
 
 def test_renderer_table() -> None:

@@ -10,13 +10,6 @@ from typing import Any
 import jsonschema
 import orjson
 import pytest
-from formats_helpers import (
-    DATA,
-    build_hostile_profile,
-    sample_multiset,
-    speedscope_schema,
-    window_multiset,
-)
 
 from app.core.formats import (
     RENDERERS,
@@ -27,6 +20,13 @@ from app.core.formats import (
     speedscope_importer,
 )
 from app.core.model.profile import Profile, Window
+from formats_helpers import (
+    DATA,
+    build_hostile_profile,
+    sample_multiset,
+    speedscope_schema,
+    window_multiset,
+)
 
 SCHEMA = speedscope_schema()
 

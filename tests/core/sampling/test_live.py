@@ -10,7 +10,6 @@ import threading
 import time
 
 import pytest
-from sovprof_testing import TARGETS, SpawnTarget
 
 from app.core.model.calltree import build_calltree, top_functions
 from app.core.model.profile import Profile
@@ -28,6 +27,7 @@ from app.core.sampling.pyspy import (
     find_pyspy,
     pyspy_error_message,
 )
+from sovprof_testing import TARGETS, SpawnTarget
 
 pytestmark = pytest.mark.pyspy
 

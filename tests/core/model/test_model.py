@@ -157,3 +157,21 @@ def test_add_samples_rejects_unknown_window() -> None:
     p = make_profile()
     with pytest.raises(IndexError):
         p.add_samples(9, 0, {0: 1})
+
+
+def test_window_delta_round_trip_into_another_profile() -> None:
+    from app.core.model.delta import apply_delta, extract_window
+
+    src = make_profile()
+    dst = Profile()
+    dst.frames.intern("unrelated", "z.py", 1)  # ids differ between the two profiles
+    for w in range(len(src.windows)):
+        delta = extract_window(src, w)
+        assert delta.total == src.window_samples(w)
+        assert apply_delta(dst, delta) == w
+    assert dst.total_samples == src.total_samples
+    assert dst.window_totals() == src.window_totals()
+    assert {r.function: r.self_samples for r in top_functions(dst)} == {
+        r.function: r.self_samples for r in top_functions(src)
+    }
+    build_calltree(dst).check(expected_total=dst.total_samples)

@@ -157,3 +157,14 @@ def test_pyspy_runs_in_its_own_session(spawn_target: SpawnTarget) -> None:
     assert sampler.run(on_window) == STATUS_COMPLETE
     assert sessions, "no py-spy window was running while a window was delivered"
     assert os.getsid(0) not in sessions
+
+
+def test_subprocesses_are_followed(spawn_target: SpawnTarget) -> None:
+    target = spawn_target("children", "30")
+    sampler = LiveSampler(target.pid, SamplerOptions(rate=50, subprocesses=True), duration_s=2)
+    sampler.run()
+    p = sampler.profile
+    pids = {t.pid for t in p.threads}
+    assert target.pid in pids and len(pids) == 3
+    fns = {r.function for r in top_functions(p)}
+    assert {"parent_work", "child_work"} <= fns

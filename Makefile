@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/sovprof record --demo
+	$(BIN)/sovprof
 
 lint: $(STAMP)
 	$(BIN)/ruff check app tests

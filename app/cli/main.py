@@ -10,7 +10,7 @@ from types import ModuleType
 from typing import NoReturn
 
 from app import __version__
-from app.cli import export, importcmd, ps, record, sessions
+from app.cli import export, gui, importcmd, ps, record, sessions
 from app.cli.errors import CliError, UsageError
 
 COMMANDS: dict[str, ModuleType] = {
@@ -19,6 +19,7 @@ COMMANDS: dict[str, ModuleType] = {
     "export": export,
     "import": importcmd,
     "ps": ps,
+    "gui": gui,
 }
 
 
@@ -65,8 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise UsageError(
                     "give a command before `--`, e.g. `sovprof record -- python app.py`"
                 )
-            parser.print_help()
-            return 0
+            args = parser.parse_args(["gui"])  # no arguments: the desktop app
+            args.target_cmd = []
         if target_cmd and not getattr(COMMANDS[args.command], "TAKES_COMMAND", False):
             raise UsageError(f"`sovprof {args.command}` does not take a command after `--`")
         return int(COMMANDS[args.command].run(args))

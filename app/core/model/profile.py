@@ -53,18 +53,37 @@ class Profile:
     counts: dict[tuple[int, int], dict[int, int]] = field(default_factory=dict)
     rate_hz: float = 0.0
     meta: dict[str, Any] = field(default_factory=dict)
+    renamed_threads: set[int] = field(default_factory=set, repr=False)
     _thread_ids: dict[tuple[int, int, str], int] = field(default_factory=dict, repr=False)
 
     # -- building -------------------------------------------------------------
 
     def add_thread(self, pid: int, tid: int, name: str) -> int:
-        """Intern a thread and return its index."""
+        """Intern a thread and return its index.
+
+        py-spy can see a thread before Python has named it: an unnamed thread
+        and the named one with the same (pid, tid) are one thread, which takes
+        the name (its index is then in ``renamed_threads``).  Two different
+        names are two threads, since the OS reuses thread ids.
+        """
         key = (pid, tid, name)
         idx = self._thread_ids.get(key)
-        if idx is None:
-            idx = len(self.threads)
-            self._thread_ids[key] = idx
-            self.threads.append(ThreadInfo(pid, tid, name))
+        if idx is not None:
+            return idx
+        unnamed = self._thread_ids.get((pid, tid, ""))
+        if name and unnamed is not None and self.threads[unnamed].name == "":
+            self.threads[unnamed] = ThreadInfo(pid, tid, name)
+            self._thread_ids[key] = unnamed
+            self.renamed_threads.add(unnamed)
+            return unnamed
+        if not name:
+            for (p, t, _), i in self._thread_ids.items():
+                if p == pid and t == tid:
+                    self._thread_ids[key] = i
+                    return i
+        idx = len(self.threads)
+        self._thread_ids[key] = idx
+        self.threads.append(ThreadInfo(pid, tid, name))
         return idx
 
     def add_window(self, window: Window) -> int:

@@ -52,6 +52,9 @@ def write_tables(
                 for i, t in enumerate(threads[n_threads:], n_threads)
             ],
         )
+    renamed = [(threads[i].name, session_id, i) for i in profile.renamed_threads if i < n_threads]
+    if renamed:
+        conn.executemany("UPDATE threads SET name = ? WHERE session = ? AND id = ?", renamed)
     return len(frames), len(stacks), len(threads)
 
 

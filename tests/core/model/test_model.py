@@ -175,3 +175,14 @@ def test_window_delta_round_trip_into_another_profile() -> None:
         r.function: r.self_samples for r in top_functions(src)
     }
     build_calltree(dst).check(expected_total=dst.total_samples)
+
+
+def test_unnamed_thread_takes_its_name_when_python_names_it() -> None:
+    p = Profile()
+    early = p.add_thread(7, 70, "")
+    named = p.add_thread(7, 70, "MainThread")
+    assert early == named and p.threads[named].name == "MainThread"
+    assert p.renamed_threads == {named}
+    assert p.add_thread(7, 70, "") == named  # a later unnamed sample joins it too
+    reused = p.add_thread(7, 70, "worker")  # the OS reused the id: another thread
+    assert reused != named and len(p.threads) == 2

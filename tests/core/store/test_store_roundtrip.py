@@ -168,3 +168,20 @@ def _grow_to(growing: Profile, full: Profile, window: int) -> None:
     for (w, t), cell in full.counts.items():
         if w == window:
             growing.add_samples(w, t, cell)
+
+
+def test_thread_named_after_its_first_window_is_renamed_in_the_store(tmp_path: Path) -> None:
+    p = Profile(rate_hz=100)
+    f = p.frames.intern("f", "x.py", 1)
+    s = p.stacks.intern([f])
+    with Store(tmp_path / "s.sqlite") as store:
+        sid = store.create_session("n", "t", 1, 100.0, {})
+        w0 = p.add_window(Window(0.0, 1.0, 10))
+        p.add_samples(w0, p.add_thread(1, 5, ""), {s: 3})
+        store.append_window(sid, p, w0)
+        w1 = p.add_window(Window(1.0, 2.0, 10))
+        p.add_samples(w1, p.add_thread(1, 5, "MainThread"), {s: 4})
+        store.append_window(sid, p, w1)
+        loaded = store.load_profile(sid)
+    assert [t.name for t in loaded.threads] == ["MainThread"]
+    assert loaded.total_samples == 7

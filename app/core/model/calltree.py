@@ -164,31 +164,63 @@ class FunctionRow:
     total_samples: int
 
 
+def _subtree_totals(profile: Profile, counts: dict[int, int]) -> tuple[list[int], dict[int, int]]:
+    """The stacks needed for ``counts`` (with prefixes) in id order, and per
+    stack the samples of it and every stack that extends it."""
+    parent = profile.stacks.parent
+    needed: set[int] = set()
+    for s in counts:
+        while s != NO_PARENT and s not in needed:
+            needed.add(s)
+            s = parent[s]
+    order = sorted(needed)
+    sub = {s: counts.get(s, 0) for s in order}
+    for s in reversed(order):  # children have larger ids than their parents
+        p = parent[s]
+        if p != NO_PARENT:
+            sub[p] += sub[s]
+    return order, sub
+
+
 def top_functions(profile: Profile) -> list[FunctionRow]:
     """Self and total samples per function, sorted by self then total.
 
     Total counts a sample once per function even under recursion.  ``line`` is
     the function's hottest line (most samples with that line executing).
+    O(stacks): one pass over the stack prefix tree, not one walk per stack.
     """
+    counts = profile.stack_counts()
+    parent, frame = profile.stacks.parent, profile.stacks.frame
     frame_fn = profile.frames.frame_function
+    order, sub = _subtree_totals(profile, counts)
     self_c: dict[int, int] = {}
-    total_c: dict[int, int] = {}
+    for s, n in counts.items():
+        if s != NO_PARENT:
+            fn = frame_fn[frame[s]]
+            self_c[fn] = self_c.get(fn, 0) + n
     line_c: dict[int, dict[int, int]] = {}
-    for s, n in profile.stack_counts().items():
-        frames = profile.stacks.frames_of(s)
-        if not frames:
+    lines_of = profile.frames.frames
+    children: dict[int, list[int]] = {}
+    for s in order:
+        children.setdefault(parent[s], []).append(s)
+        f = frame[s]
+        lines = line_c.setdefault(frame_fn[f], {})
+        line = lines_of[f].line
+        lines[line] = lines.get(line, 0) + sub[s]
+    total_c: dict[int, int] = {}
+    active: dict[int, int] = {}
+    todo: list[tuple[int, bool]] = [(s, False) for s in children.get(NO_PARENT, [])]
+    while todo:  # depth-first, tracking which functions are already on the path
+        s, leaving = todo.pop()
+        fn = frame_fn[frame[s]]
+        if leaving:
+            active[fn] -= 1
             continue
-        leaf_fn = frame_fn[frames[-1]]
-        self_c[leaf_fn] = self_c.get(leaf_fn, 0) + n
-        seen: set[int] = set()
-        for f in frames:
-            fn = frame_fn[f]
-            lines = line_c.setdefault(fn, {})
-            line = profile.frames.frames[f].line
-            lines[line] = lines.get(line, 0) + n
-            if fn not in seen:
-                seen.add(fn)
-                total_c[fn] = total_c.get(fn, 0) + n
+        if not active.get(fn):
+            total_c[fn] = total_c.get(fn, 0) + sub[s]
+        active[fn] = active.get(fn, 0) + 1
+        todo.append((s, True))
+        todo.extend((c, False) for c in children.get(s, ()))
     rows = []
     for fn, total in total_c.items():
         name, file = profile.frames.functions[fn]

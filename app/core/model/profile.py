@@ -54,6 +54,8 @@ class Profile:
     rate_hz: float = 0.0
     meta: dict[str, Any] = field(default_factory=dict)
     renamed_threads: set[int] = field(default_factory=set, repr=False)
+    # Counts per stack over everything, kept up to date by add_samples once built.
+    _all_counts: dict[int, int] | None = field(default=None, repr=False)
     _thread_ids: dict[tuple[int, int, str], int] = field(default_factory=dict, repr=False)
 
     # -- building -------------------------------------------------------------
@@ -98,8 +100,11 @@ class Profile:
         if not nonzero:
             return
         cell = self.counts.setdefault((window, thread), {})
+        agg = self._all_counts
         for stack, n in nonzero.items():
             cell[stack] = cell.get(stack, 0) + n
+            if agg is not None:
+                agg[stack] = agg.get(stack, 0) + n
 
     # -- reading --------------------------------------------------------------
 
@@ -116,9 +121,21 @@ class Profile:
     def stack_counts(
         self, windows: Iterable[int] | None = None, threads: Iterable[int] | None = None
     ) -> dict[int, int]:
-        """Sample count per stack over the selected windows and threads."""
+        """Sample count per stack over the selected windows and threads.
+
+        With no selection the answer is cached and kept current as samples are
+        added (live views ask for it after every window); treat it as read-only.
+        """
+        if windows is None and threads is None:
+            if self._all_counts is None:
+                self._all_counts = self._sum_cells(self.counts.values())
+            return self._all_counts
+        return self._sum_cells(cell for _, _, cell in self.cells(windows, threads))
+
+    @staticmethod
+    def _sum_cells(cells: Iterable[dict[int, int]]) -> dict[int, int]:
         out: dict[int, int] = {}
-        for _, _, cell in self.cells(windows, threads):
+        for cell in cells:
             for stack, n in cell.items():
                 out[stack] = out.get(stack, 0) + n
         return out

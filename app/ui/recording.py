@@ -126,6 +126,8 @@ class RecordingController(QObject):
             self._sampler.stop()
 
     def resume(self) -> None:
+        if self._thread is not None:
+            self._thread.join(5.0)  # the paused worker may still be closing its store
         if self.state == "paused" and not self.running:
             self._paused = False
             self._launch(new_session=False)

@@ -269,6 +269,7 @@ class SourceViewWidget(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for col in range(1, len(self.HEADERS)):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSortIndicator(4, Qt.SortOrder.DescendingOrder)
         self.functions_table.cellClicked.connect(self._on_function_clicked)
 
         top = QHBoxLayout()
@@ -434,8 +435,9 @@ class SourceViewWidget(QWidget):
                     cell.setBackground(HOT_COMPLEX_BG)
                     cell.setFont(bold)
                 table.setItem(i, col, cell)
-        table.setSortingEnabled(True)
-        table.sortItems(4, Qt.SortOrder.DescendingOrder)
+        header = table.horizontalHeader()
+        table.setSortingEnabled(True)  # sorts by the user's column, "total" at first
+        table.sortItems(header.sortIndicatorSection(), header.sortIndicatorOrder())
         fid = self.state.selected_function
         for row in range(table.rowCount()):
             if self._cell_data(row, 0) == fid:

@@ -211,6 +211,9 @@ class TimelineWidget(QWidget):
             )
             self.plot.addItem(curve)
             self._curves.append(curve)
+        # headroom above the highest stack for the legend, one row per series
+        top = float(stacked[-1].max()) if stacked.size else 0.0
+        self.plot.setYRange(0, max(1.0, top) * (1.1 + 0.12 * len(data.series)), padding=0)
 
     def _user_moving_region(self) -> bool:
         return self._dragging or bool(

@@ -248,3 +248,31 @@ def test_grab_source_png(qtbot: QtBot, state: ViewState, tmp_path: Path) -> None
     qtbot.waitUntil(lambda: w.functions_table.rowCount() > 0)
     qtbot.wait(50)
     assert w.grab().save("/tmp/source.png")
+
+
+def test_scrolls_to_the_hottest_line_of_a_long_file(
+    qtbot: QtBot, state: ViewState, tmp_path: Path
+) -> None:
+    path = tmp_path / "long.py"
+    body = "".join(f"    x{i} = {i}\n" for i in range(600))
+    path.write_text(f"def long():\n{body}", encoding="utf-8")
+    p = Profile()
+    hot = p.frames.intern("long", str(path), 450)
+    cold = p.frames.intern("long", str(path), 20)
+    p.add_thread(1, 1, "MainThread")
+    p.add_window(Window(0.0, 1.0))
+    p.add_samples(0, 0, {p.stacks.intern([hot]): 30, p.stacks.intern([cold]): 3})
+    state.set_profile(p)
+    w = make_widget(qtbot, state)
+    state.select_function(0)
+    qtbot.waitUntil(lambda: w.stack.currentWidget() is w.code)
+    first = w.code.first_visible_line()
+    assert 400 < first <= 450 < first + w.code._visible_lines()
+    assert w.code.textCursor().blockNumber() + 1 == 450
+    assert w.code.document().blockCount() == 601
+    # a live update keeps the user's scroll position
+    w.code.verticalScrollBar().setValue(0)
+    p.add_samples(0, 0, {p.stacks.intern([hot]): 1})
+    state.samples_added()
+    assert w.code.counts[450] == (31, 31)
+    assert w.code.first_visible_line() == 1

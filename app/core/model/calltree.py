@@ -238,13 +238,16 @@ def line_counts(profile: Profile, function_id: int) -> dict[int, tuple[int, int]
     for s, n in profile.stack_counts().items():
         frames = profile.stacks.frames_of(s)
         seen: set[int] = set()
+        last = len(frames) - 1
         for i, f in enumerate(frames):
             if frame_fn[f] != function_id:
                 continue
             line = profile.frames.frames[f].line
-            if line in seen:
-                continue
-            seen.add(line)
             self_n, total_n = out.get(line, (0, 0))
-            out[line] = (self_n + (n if i == len(frames) - 1 else 0), total_n + n)
+            if i == last:
+                self_n += n
+            if line not in seen:  # a sample counts once per line, even under recursion
+                seen.add(line)
+                total_n += n
+            out[line] = (self_n, total_n)
     return out

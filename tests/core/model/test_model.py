@@ -186,3 +186,10 @@ def test_unnamed_thread_takes_its_name_when_python_names_it() -> None:
     assert p.add_thread(7, 70, "") == named  # a later unnamed sample joins it too
     reused = p.add_thread(7, 70, "worker")  # the OS reused the id: another thread
     assert reused != named and len(p.threads) == 2
+
+
+def test_line_counts_under_recursion() -> None:
+    p = make_profile()
+    rec = p.frames.function_id("rec", "lib.py")
+    assert rec is not None
+    assert line_counts(p, rec) == {30: (65, 65)}  # self at the leaf, total once per sample

@@ -27,6 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     target.add_argument("--session", metavar="SESSION", help="open a saved session")
     p.add_argument("--screenshot", metavar="FILE.png", help="save a grab of the window and exit")
     p.add_argument("--after", type=float, default=3.0, metavar="S", help="seconds before the grab")
+    p.add_argument("--select", metavar="FUNCTION", help="select this function once it is sampled")
 
 
 def has_display() -> bool:
@@ -73,5 +74,6 @@ def run(args: argparse.Namespace) -> int:
             session=session,
             screenshot=args.screenshot,
             after_s=args.after,
+            select=args.select,
         )
     )

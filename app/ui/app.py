@@ -23,6 +23,7 @@ class GuiRequest:
     session: int | None = None
     screenshot: str | None = None
     after_s: float = 3.0
+    select: str | None = None
 
 
 def settings_for(store_path: Path) -> QSettings:
@@ -83,6 +84,8 @@ def run(req: GuiRequest) -> int:
         window.record_command(req.command)
     elif req.session is not None:
         window.open_session(req.session)
+    if req.select:
+        window.select_when_seen(req.select)
     if req.screenshot:
         target = req.screenshot
 

@@ -6,7 +6,7 @@ import os
 import shlex
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -64,6 +64,9 @@ class MainWindow(QMainWindow):
         self.top = TopFunctionsWidget(self.state)
         self.callers = CallerCalleeWidget(self.state)
         self.source = SourceViewWidget(self.state)
+        # Docks take their first size from these: wide enough for names and numbers.
+        self.top.setMinimumWidth(380)
+        self.source.setMinimumWidth(380)
         self.docks = {
             "timeline": self._dock(
                 "Timeline", self.timeline, Qt.DockWidgetArea.BottomDockWidgetArea
@@ -76,11 +79,7 @@ class MainWindow(QMainWindow):
         }
         self.tabifyDockWidget(self.docks["callers"], self.docks["source"])
         self.docks["source"].raise_()
-        # First-run proportions: the flame graph gets most of the window.
-        self.resizeDocks([self.docks["timeline"]], [200], Qt.Orientation.Vertical)
-        self.resizeDocks(
-            [self.docks["top"], self.docks["source"]], [440, 420], Qt.Orientation.Horizontal
-        )
+        self._sized = False
 
         self._build_toolbar()
         self._build_menus()
@@ -88,6 +87,7 @@ class MainWindow(QMainWindow):
         self.status_label = QLabel()
         self.status_label.setTextFormat(Qt.TextFormat.PlainText)
         self.statusBar().addPermanentWidget(self.status_label, 1)
+        self._restored = False
         if restore:
             self._restore()
         self.show_start()
@@ -211,6 +211,17 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.flame)
         for dock in self.docks.values():
             dock.setVisible(True)
+        if not self._sized and not self._restored:
+            # First-run proportions (docks only size once visible): the flame
+            # graph gets most of the window, the tables enough for their names.
+            self._sized = True
+            QTimer.singleShot(0, self._first_run_sizes)
+
+    def _first_run_sizes(self) -> None:
+        self.resizeDocks([self.docks["timeline"]], [200], Qt.Orientation.Vertical)
+        self.resizeDocks(
+            [self.docks["top"], self.docks["source"]], [460, 440], Qt.Orientation.Horizontal
+        )
 
     def refresh_sessions(self) -> None:
         try:
@@ -379,6 +390,21 @@ class MainWindow(QMainWindow):
             f"Exported {fmt} to {path}" + (f" — {notes[0]}" if notes else "")
         )
 
+    def select_when_seen(self, function: str) -> None:
+        """Select ``function`` (by name) as soon as the profile has it, and show its source."""
+
+        def attempt() -> None:
+            if self.state.selected_function is not None:
+                return
+            for fid, (name, _file) in enumerate(self.state.profile.frames.functions):
+                if name == function:
+                    self.state.select_function(fid)
+                    self.docks["source"].raise_()
+                    return
+
+        self.state.profileChanged.connect(attempt)
+        attempt()
+
     def _focus_search(self) -> None:
         box = getattr(self.flame, "search_box", None)
         if box is not None:
@@ -394,7 +420,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geo)
         st = s.value("window/state")
         if isinstance(st, QByteArray):
-            self.restoreState(st)
+            self._restored = self.restoreState(st)
         self.rate.setValue(int(s.value("options/rate", 100)))  # type: ignore[call-overload]
         for key, box in self.opt_boxes.items():
             box.setChecked(str(s.value(f"options/{key}", "false")).lower() == "true")

@@ -416,7 +416,7 @@ class SourceViewWidget(QWidget):
         bold = table.font()
         bold.setBold(True)
         for i, r in enumerate(rows):
-            cc = "" if r.complexity is None else str(r.complexity)
+            cc = "—" if r.complexity is None else str(r.complexity)
             share = percent(r.total_samples, profile_total)
             cells = [
                 _item(r.name),

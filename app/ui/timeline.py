@@ -256,6 +256,10 @@ class TimelineWidget(QWidget):
                     lst.addTopLevelItem(item)
             drawn = {s.thread for s in self.data.series}
             for t, item in enumerate(self._thread_items()):
+                label = threads[t].label  # a thread can get its name after its first window
+                if item.text(0) != label:
+                    item.setText(0, label)
+                    item.setToolTip(0, plain_tooltip(f"{label}\npid {threads[t].pid}"))
                 item.setIcon(0, _swatch(thread_colour(t if t in drawn else OTHER_THREADS)))
                 item.setText(1, str(totals[t] if t < len(totals) else 0))
                 on = chosen is None or t in chosen

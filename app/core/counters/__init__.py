@@ -1,0 +1,1 @@
+"""Counters of the sampled process: perf_event, psutil, GPU, syscalls (Qt-free)."""

@@ -74,7 +74,35 @@ CREATE TABLE samples (
 ) WITHOUT ROWID;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+# v2: counters read alongside the samples, one row per (window, counter).
+_V2 = """
+CREATE TABLE counter_specs (
+    session INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (session, name)
+) WITHOUT ROWID;
+CREATE TABLE counter_unsupported (
+    session INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    fix TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (session, name)
+) WITHOUT ROWID;
+CREATE TABLE counter_values (
+    session INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    "window" INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    "start" REAL NOT NULL,
+    "end" REAL NOT NULL,
+    value REAL NOT NULL,
+    PRIMARY KEY (session, "window", name)
+) WITHOUT ROWID;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -13,12 +13,14 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from app.core.counters.base import CounterSpec, Unsupported
+from app.core.counters.series import CounterSeries
 from app.core.model.profile import Profile
 from app.core.store.errors import StoreError, from_sqlite
 from app.core.store.opening import open_connection
@@ -112,12 +114,20 @@ class Store:
         self._marks[session_id] = (0, 0, 0)
         return session_id
 
-    def append_window(self, session_id: int, profile: Profile, window_idx: int) -> None:
+    def append_window(
+        self,
+        session_id: int,
+        profile: Profile,
+        window_idx: int,
+        counters: tuple[float, float, Mapping[str, float]] | None = None,
+    ) -> None:
         """Write one window's samples, plus the profile's frames, stacks and threads
         that this session does not have yet, in one transaction.
 
-        Writing a window again replaces it.  A new Store may continue a session
-        that another one started, given the same (grown) profile.
+        ``counters`` is (start, end, values) of the counters read for this window;
+        they commit with the samples.  Writing a window again replaces it.  A new
+        Store may continue a session that another one started, given the same
+        (grown) profile.
         """
         window = profile.windows[window_idx]
         with self._write(f"record into session {session_id}") as conn:
@@ -129,7 +139,61 @@ class Store:
             )
             conn.executemany(INSERT_SAMPLE, rows)
             conn.execute(INSERT_WINDOW, window_row(session_id, window_idx, window, received))
+            if counters is not None:
+                start, end, values = counters
+                conn.execute(
+                    'DELETE FROM counter_values WHERE session = ? AND "window" = ?',
+                    (session_id, window_idx),
+                )
+                conn.executemany(
+                    'INSERT INTO counter_values (session, "window", name, "start", "end", value)'
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    [(session_id, window_idx, n, start, end, v) for n, v in values.items()],
+                )
         self._marks[session_id] = new_marks
+
+    def set_counter_info(
+        self, session_id: int, specs: Sequence[CounterSpec], unsupported: Sequence[Unsupported]
+    ) -> None:
+        """Record which counters a session reads, and which it cannot (with why)."""
+        with self._write(f"record counters of session {session_id}") as conn:
+            conn.execute("DELETE FROM counter_specs WHERE session = ?", (session_id,))
+            conn.execute("DELETE FROM counter_unsupported WHERE session = ?", (session_id,))
+            conn.executemany(
+                "INSERT INTO counter_specs (session, name, unit, kind, description)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(session_id, s.name, s.unit, s.kind, s.description) for s in specs],
+            )
+            conn.executemany(
+                "INSERT INTO counter_unsupported (session, name, reason, fix) VALUES (?, ?, ?, ?)",
+                [(session_id, u.name, u.reason, u.fix) for u in unsupported],
+            )
+
+    def load_counters(self, session_id: int) -> CounterSeries:
+        """The counters stored with a session (empty when it has none)."""
+        series = CounterSeries()
+        with self._read(f"read counters of session {session_id}") as conn:
+            for name, unit, kind, desc in conn.execute(
+                "SELECT name, unit, kind, description FROM counter_specs WHERE session = ?",
+                (session_id,),
+            ):
+                series.specs[name] = CounterSpec(name, unit, kind, desc)
+            series.unsupported = [
+                Unsupported(n, r, f)
+                for n, r, f in conn.execute(
+                    "SELECT name, reason, fix FROM counter_unsupported WHERE session = ?"
+                    " ORDER BY name",
+                    (session_id,),
+                )
+            ]
+            for w, name, start, end, value in conn.execute(
+                'SELECT "window", name, "start", "end", value FROM counter_values'
+                ' WHERE session = ? ORDER BY "window"',
+                (session_id,),
+            ):
+                series.intervals[w] = (start, end)
+                series.values.setdefault(w, {})[name] = value
+        return series
 
     def finish_session(self, session_id: int, status: str, message: str | None = None) -> None:
         """Record how a session ended (``status`` is one of ``STATUSES``)."""

@@ -10,7 +10,7 @@ from types import ModuleType
 from typing import NoReturn
 
 from app import __version__
-from app.cli import export, gui, importcmd, ps, record, sessions
+from app.cli import counters, export, gui, importcmd, ps, record, sessions
 from app.cli.errors import CliError, UsageError
 
 COMMANDS: dict[str, ModuleType] = {
@@ -19,6 +19,7 @@ COMMANDS: dict[str, ModuleType] = {
     "export": export,
     "import": importcmd,
     "ps": ps,
+    "counters": counters,
     "gui": gui,
 }
 

@@ -21,6 +21,8 @@ from typing import Any
 from app.cli.common import open_store, top_json, top_table
 from app.cli.errors import CliError, UsageError
 from app.cli.output import print_json
+from app.core.counters.base import TargetGoneError
+from app.core.counters.recorder import CounterRecorder
 from app.core.model.profile import Profile
 from app.core.processes import TargetError, check_target
 from app.core.sampling.live import LiveSampler, SamplerStats
@@ -61,6 +63,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.add_argument("--quiet", action="store_true", help="no live status line")
+    p.add_argument(
+        "--no-counters", action="store_true", help="do not read perf_event/psutil/GPU counters"
+    )
 
 
 def _validate(args: argparse.Namespace) -> None:
@@ -198,12 +203,14 @@ def _record(
         raise CliError(str(exc)) from None
     status_line = _StatusLine(not args.quiet and not args.json)
     store_failure: list[str] = []
+    counters = None if args.no_counters else _open_counters(store, session, pid)
 
     def on_window(profile: Profile, idx: int, st: SamplerStats) -> None:
         if store_failure:
             return
         try:
-            store.append_window(session, profile, idx)
+            reading = counters.read_window() if counters is not None else None
+            store.append_window(session, profile, idx, reading)
         except StoreError as exc:
             store_failure.append(str(exc))
             sampler.stop()
@@ -224,6 +231,8 @@ def _record(
     finally:
         for s, h in old.items():
             signal.signal(s, h)
+        if counters is not None:
+            counters.close()
     status_line.end()
     message = store_failure[0] if store_failure else sampler.message
     _finish(store, session, "failed" if store_failure else status, message or None)
@@ -232,6 +241,8 @@ def _record(
     profile = sampler.profile
     exported = _export(profile, args.output) if args.output else None
     summary = _summary(session, target, profile, status, sampler.stats, time.time() - started)
+    if counters is not None:
+        summary["counters"] = _counter_summary(store, session)
     if exported:
         summary["output"] = exported
     if args.json:
@@ -241,6 +252,38 @@ def _record(
     if status == "failed":
         raise CliError(message or "py-spy stopped sampling")
     return 0
+
+
+def _open_counters(store: Store, session: int, pid: int) -> CounterRecorder | None:
+    """Counters for the target, recorded with each window; None if it is already gone."""
+    try:
+        recorder = CounterRecorder(pid)
+    except TargetGoneError:
+        return None
+    try:
+        store.set_counter_info(session, recorder.specs(), recorder.unsupported())
+    except StoreError as exc:
+        recorder.close()
+        raise CliError(str(exc)) from None
+    return recorder
+
+
+def _counter_summary(store: Store, session: int) -> dict[str, Any]:
+    try:
+        series = store.load_counters(session)
+    except StoreError:
+        return {}
+    totals = {
+        name: {"unit": spec.unit, "kind": spec.kind, "value": series.total(name)}
+        for name, spec in sorted(series.specs.items())
+        if series.total(name) is not None
+    }
+    return {
+        "totals": totals,
+        "unsupported": [
+            {"name": u.name, "reason": u.reason, "fix": u.fix} for u in series.unsupported
+        ],
+    }
 
 
 def _finish(store: Store, session: int, status: str, message: str | None) -> None:
@@ -290,6 +333,30 @@ def _print_text(summary: dict[str, Any], profile: Profile) -> None:
     )
     if summary.get("output"):
         print(f"exported to {summary['output']}")
+    counters = summary.get("counters") or {}
+    totals = counters.get("totals", {})
+    shown = []
+    for name, label in (
+        ("perf.task-clock", "CPU"),
+        ("perf.context-switches", "context switches"),
+        ("perf.page-faults", "page faults"),
+    ):
+        if name in totals:
+            v = totals[name]["value"]
+            shown.append(
+                f"{label} {v / 1e9:.2f} s" if name.endswith("clock") else f"{label} {v:,.0f}"
+            )
+    if shown or counters.get("unsupported"):
+        n_unsupported = len(counters.get("unsupported", []))
+        print(
+            "counters: "
+            + ", ".join(shown)
+            + (
+                f" ({n_unsupported} unsupported here: `sovprof counters --pid …` says why)"
+                if n_unsupported
+                else ""
+            )
+        )
     if profile.total_samples:
         print()
         print(top_table(profile))

@@ -23,10 +23,12 @@ from PySide6.QtWidgets import (
 )
 
 from app import __version__
+from app.core.counters.base import CounterSpec, Unsupported
 from app.core.formats import RENDERERS, ImportFormatError, RenderError, import_file
 from app.core.model.delta import WindowDelta, apply_delta
 from app.core.sampling.pyspy import SamplerOptions
 from app.core.store import Store, StoreError
+from app.ui.counters_panel import CountersWidget
 from app.ui.flamegraph import FlameGraphWidget
 from app.ui.picker import ProcessPickerDialog
 from app.ui.recording import Health, RecordingController, Target
@@ -47,6 +49,7 @@ class MainWindow(QMainWindow):
         self.state = ViewState(self)
         self.recorder = RecordingController(store_path, self)
         self.recorder.windowReady.connect(self._on_window)
+        self.recorder.countersInfo.connect(self._on_counters_info)
         self.recorder.stateChanged.connect(self._on_recorder_state)
         self.recorder.failed.connect(self._on_failed)
         self.session_id: int | None = None
@@ -64,6 +67,8 @@ class MainWindow(QMainWindow):
         self.top = TopFunctionsWidget(self.state)
         self.callers = CallerCalleeWidget(self.state)
         self.source = SourceViewWidget(self.state)
+        self.counters = CountersWidget(self.state)
+        self.timeline.plot.getAxis("left").setWidth(48)  # same width: the time axes line up
         # Docks take their first size from these: wide enough for names and numbers.
         self.top.setMinimumWidth(380)
         self.source.setMinimumWidth(380)
@@ -76,7 +81,13 @@ class MainWindow(QMainWindow):
                 "Callers / callees", self.callers, Qt.DockWidgetArea.RightDockWidgetArea
             ),
             "source": self._dock("Source", self.source, Qt.DockWidgetArea.RightDockWidgetArea),
+            "counters": self._dock(
+                "Counters", self.counters, Qt.DockWidgetArea.BottomDockWidgetArea
+            ),
         }
+        self.splitDockWidget(
+            self.docks["timeline"], self.docks["counters"], Qt.Orientation.Vertical
+        )
         self.tabifyDockWidget(self.docks["callers"], self.docks["source"])
         self.docks["source"].raise_()
         self._sized = False
@@ -218,7 +229,9 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self._first_run_sizes)
 
     def _first_run_sizes(self) -> None:
-        self.resizeDocks([self.docks["timeline"]], [200], Qt.Orientation.Vertical)
+        self.resizeDocks(
+            [self.docks["timeline"], self.docks["counters"]], [160, 200], Qt.Orientation.Vertical
+        )
         self.resizeDocks(
             [self.docks["top"], self.docks["source"]], [460, 440], Qt.Orientation.Horizontal
         )
@@ -269,9 +282,23 @@ class MainWindow(QMainWindow):
         elif self.recorder.state == "paused":
             self.recorder.resume()
 
-    def _on_window(self, delta: WindowDelta, health: Health) -> None:
-        apply_delta(self.state.profile, delta)
+    def _on_counters_info(self, specs: list[CounterSpec], unsupported: list[Unsupported]) -> None:
+        self.state.counters.specs = {s.name: s for s in specs}
+        self.state.counters.unsupported = list(unsupported)
+        self.state.counters_added()
+
+    def _on_window(
+        self,
+        delta: WindowDelta,
+        health: Health,
+        reading: tuple[float, float, dict[str, float]] | None,
+    ) -> None:
+        idx = apply_delta(self.state.profile, delta)
+        if reading is not None:
+            self.state.counters.add(idx, *reading)
         self.state.samples_added()
+        if reading is not None:
+            self.state.counters_added()
         self.session_id = self.recorder.session
         self.health.setText(health.text())
 
@@ -337,11 +364,12 @@ class MainWindow(QMainWindow):
         try:
             with Store(self.store_path) as store:
                 profile = store.load_profile(session_id)
+                counters = store.load_counters(session_id)
         except StoreError as exc:
             self._on_failed(str(exc))
             return
         self.session_id = session_id
-        self.state.set_profile(profile)
+        self.state.set_profile(profile, counters)
         self.setWindowTitle(f"Sovereign Profiler — {profile.meta.get('name', session_id)}")
         self.show_profile()
 

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from app.core.counters.base import TargetGoneError
+from app.core.counters.recorder import CounterRecorder
 from app.core.model.delta import extract_window
 from app.core.model.profile import Profile
 from app.core.processes import TargetError, check_target
@@ -74,7 +76,8 @@ class Target:
 class RecordingController(QObject):
     """Start / pause / resume / stop one live session."""
 
-    windowReady = Signal(object, object)  # WindowDelta, Health
+    windowReady = Signal(object, object, object)  # WindowDelta, Health, counters or None
+    countersInfo = Signal(object, object)  # list[CounterSpec], list[Unsupported]
     stateChanged = Signal(str)  # "recording" | "paused" | final status
     failed = Signal(str)  # one-line message
     sessionCreated = Signal(int)
@@ -91,6 +94,7 @@ class RecordingController(QObject):
         self._target: Target | None = None
         self._options = SamplerOptions()
         self._paused = False
+        self.with_counters = True
 
     @property
     def running(self) -> bool:
@@ -174,6 +178,7 @@ class RecordingController(QObject):
             self.failed.emit(str(exc))
             self._set_final("failed")
             return
+        counters: CounterRecorder | None = None
         try:
             if new_session:
                 self.session = store.create_session(
@@ -186,10 +191,12 @@ class RecordingController(QObject):
                 self.sessionCreated.emit(self.session)
             session = self.session
             assert session is not None
+            counters = self._open_counters(store, session, sampler.pid)
 
             def on_window(profile: Profile, idx: int, st: SamplerStats) -> None:
-                store.append_window(session, profile, idx)
-                self.windowReady.emit(extract_window(profile, idx), Health.of(st))
+                reading = counters.read_window() if counters is not None else None
+                store.append_window(session, profile, idx, reading)
+                self.windowReady.emit(extract_window(profile, idx), Health.of(st), reading)
 
             try:
                 status = sampler.run(on_window)
@@ -209,7 +216,20 @@ class RecordingController(QObject):
             self.failed.emit(f"{exc} (windows recorded before this are kept)")
             self._set_final("failed")
         finally:
+            if counters is not None:
+                counters.close()
             store.close()
+
+    def _open_counters(self, store: Store, session: int, pid: int) -> CounterRecorder | None:
+        if not self.with_counters:
+            return None
+        try:
+            recorder = CounterRecorder(pid)
+        except TargetGoneError:
+            return None
+        store.set_counter_info(session, recorder.specs(), recorder.unsupported())
+        self.countersInfo.emit(recorder.specs(), recorder.unsupported())
+        return recorder
 
     def _finish(self, status: str, message: str | None) -> None:
         if self.session is not None:

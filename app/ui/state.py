@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
+from app.core.counters.series import CounterSeries
 from app.core.model.profile import Profile, filter_threads, filter_time
 
 
@@ -20,10 +21,12 @@ class ViewState(QObject):
     filterChanged = Signal()  # thread filter or time range
     selectionChanged = Signal()  # selected function
     searchChanged = Signal()
+    countersChanged = Signal()  # counter values or specs
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.profile = Profile()
+        self.counters = CounterSeries()
         self.threads: frozenset[int] | None = None  # None: every thread
         self.time_range: tuple[float, float] | None = None  # None: everything
         self.selected_function: int | None = None  # function id in profile.frames
@@ -50,9 +53,10 @@ class ViewState(QObject):
 
     # -- changing --------------------------------------------------------------
 
-    def set_profile(self, profile: Profile) -> None:
+    def set_profile(self, profile: Profile, counters: CounterSeries | None = None) -> None:
         """Show a different profile; filters and selection are reset."""
         self.profile = profile
+        self.counters = counters or CounterSeries()
         self.threads = None
         self.time_range = None
         self.selected_function = None
@@ -60,11 +64,16 @@ class ViewState(QObject):
         self.profileChanged.emit()
         self.filterChanged.emit()
         self.selectionChanged.emit()
+        self.countersChanged.emit()
 
     def samples_added(self) -> None:
         """Call after appending windows to ``profile`` (live recording)."""
         self._bump()
         self.profileChanged.emit()
+
+    def counters_added(self) -> None:
+        """Call after adding windows or specs to ``counters`` (live recording)."""
+        self.countersChanged.emit()
 
     def set_threads(self, threads: frozenset[int] | None) -> None:
         if threads != self.threads:

@@ -35,6 +35,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.counters.attribution import attribute
+from app.core.counters.series import CounterSeries
 from app.core.model.calltree import FunctionRow, top_functions
 from app.core.model.profile import Profile
 from app.core.model.sandwich import sandwich
@@ -109,21 +111,46 @@ class TopFunctionsModel(QAbstractTableModel):
 
     HEADERS = ("function", "file:line", "self", "self %", "total", "total %")
     NUMERIC = (False, False, True, True, True, True)
+    # Per-function counter estimates shown when the session has the counter:
+    # (counter, header, scale).  Each window's delta is shared by self samples.
+    ESTIMATES = (
+        ("perf.task-clock", "CPU s (est.)", 1e-9),
+        ("perf.instructions", "instr. M (est.)", 1e-6),
+        ("perf.cache-misses", "cache misses (est.)", 1.0),
+        ("perf.page-faults", "page faults (est.)", 1.0),
+        ("perf.context-switches", "ctx switches (est.)", 1.0),
+    )
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._rows: list[FunctionRow] = []
         self._total = 0
         self._row_of: dict[int, int] = {}
+        self._extra: list[tuple[str, str, float]] = []
+        self._estimates: dict[int, dict[str, float]] = {}
 
     # -- content ----------------------------------------------------------------
 
-    def set_profile(self, profile: Profile) -> None:
+    def set_profile(self, profile: Profile, counters: CounterSeries | None = None) -> None:
         """Recompute the rows from ``profile`` (one model reset)."""
-        self.set_rows(top_functions(profile), profile.total_samples)
+        extra: list[tuple[str, str, float]] = []
+        estimates: dict[int, dict[str, float]] = {}
+        if counters is not None and counters.values:
+            extra = [e for e in self.ESTIMATES if e[0] in counters.specs]
+            if extra:
+                estimates = attribute(profile, counters)
+        self.set_rows(top_functions(profile), profile.total_samples, extra, estimates)
 
-    def set_rows(self, rows: Sequence[FunctionRow], total_samples: int) -> None:
+    def set_rows(
+        self,
+        rows: Sequence[FunctionRow],
+        total_samples: int,
+        extra: Sequence[tuple[str, str, float]] = (),
+        estimates: dict[int, dict[str, float]] | None = None,
+    ) -> None:
         self.beginResetModel()
+        self._extra = list(extra)
+        self._estimates = estimates or {}
         self._rows = list(rows)
         self._total = total_samples
         self._row_of = {r.function_id: i for i, r in enumerate(self._rows)}
@@ -148,15 +175,28 @@ class TopFunctionsModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
+        return 0 if parent.isValid() else len(self.HEADERS) + len(self._extra)
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        horizontal = orientation == Qt.Orientation.Horizontal
-        if horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(self.HEADERS):
-            return self.HEADERS[section]
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        base = len(self.HEADERS)
+        if role == Qt.ItemDataRole.DisplayRole:
+            if 0 <= section < base:
+                return self.HEADERS[section]
+            if base <= section < base + len(self._extra):
+                return self._extra[section - base][1]
+        if role == Qt.ItemDataRole.ToolTipRole and section >= base:
+            return plain_tooltip(
+                "Estimate: each window's counter delta shared out by the function's "
+                "self samples in that window."
+            )
         return None
+
+    def estimate(self, function_id: int, counter: str) -> float | None:
+        return self._estimates.get(function_id, {}).get(counter)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
@@ -171,12 +211,22 @@ class TopFunctionsModel(QAbstractTableModel):
         if role == FUNCTION_ID_ROLE:
             return r.function_id
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _align_right(self.NUMERIC[col])
+            return _align_right(col >= len(self.NUMERIC) or self.NUMERIC[col])
         if role == Qt.ItemDataRole.ToolTipRole and col in (0, 1):
             return plain_tooltip(f"{r.function}\n{r.file}:{r.line}")
         return None
 
+    def _extra_value(self, r: FunctionRow, col: int) -> float | None:
+        name, _header, scale = self._extra[col - len(self.HEADERS)]
+        value = self.estimate(r.function_id, name)
+        return None if value is None else value * scale
+
     def _display(self, r: FunctionRow, col: int) -> str:
+        if col >= len(self.HEADERS):
+            value = self._extra_value(r, col)
+            if value is None:
+                return ""
+            return f"{value:.3f}" if value < 100 else f"{value:,.0f}"
         if col == 0:
             return r.function
         if col == 1:
@@ -190,6 +240,8 @@ class TopFunctionsModel(QAbstractTableModel):
         return f"{percent(r.total_samples, self._total):.1f} %"
 
     def _sort_key(self, r: FunctionRow, col: int) -> Any:
+        if col >= len(self.HEADERS):
+            return self._extra_value(r, col) or 0.0
         if col == 0:
             return r.function.casefold()
         if col == 1:
@@ -308,6 +360,7 @@ class TopFunctionsWidget(QWidget):
         self._refresher = ViewRefresher(self, self.refresh, lambda: state.generation)
         state.profileChanged.connect(self._refresher.request)
         state.filterChanged.connect(self._refresher.request)
+        state.countersChanged.connect(self._refresher.request)
         state.selectionChanged.connect(self._on_selection)
         self.refresh()
 
@@ -317,7 +370,7 @@ class TopFunctionsWidget(QWidget):
         scroll = self.view.verticalScrollBar().value()
         self._sync.syncing = True
         try:
-            self.model.set_profile(self.state.view_profile())
+            self.model.set_profile(self.state.view_profile(), self.state.counters)
         finally:
             self._sync.syncing = False
         self._sync.show_function(self.model.row_of(self.state.selected_function), scroll=False)

@@ -13,6 +13,7 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import threading
 import time
 from typing import Any
 
@@ -30,7 +31,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pid", type=int, required=True, help="the process to count")
     p.add_argument("--duration", type=float, default=5.0, metavar="S", help="seconds (default 5)")
     p.add_argument("--interval", type=float, default=1.0, metavar="S", help="read every S seconds")
+    p.add_argument(
+        "--syscalls",
+        action="store_true",
+        help="also trace the target's syscalls with strace over the same interval",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON document")
+
+
+def _trace_syscalls(pid: int, seconds: float, out: dict[str, Any]) -> None:
+    """Runs in a thread beside the counter reads; fills ``out``."""
+    from app.core.counters.syscalls import SyscallTraceError, syscall_summary
+
+    try:
+        out["summary"] = syscall_summary(pid, seconds)
+    except (SyscallTraceError, TargetGoneError) as exc:
+        out["error"] = " ".join(str(exc).split())
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,6 +62,13 @@ def run(args: argparse.Namespace) -> int:
     except TargetGoneError as exc:
         raise CliError(str(exc)) from None
     intervals: list[tuple[float, float, dict[str, float]]] = []
+    traced: dict[str, Any] = {}
+    tracer = None
+    if args.syscalls:
+        tracer = threading.Thread(
+            target=_trace_syscalls, args=(args.pid, args.duration, traced), daemon=True
+        )
+        tracer.start()
     try:
         t_end = time.time() + args.duration
         while not recorder.target_exited:
@@ -57,8 +80,14 @@ def run(args: argparse.Namespace) -> int:
         pass
     finally:
         recorder.close()
+    if tracer is not None:
+        tracer.join(args.duration + 15)
+        if "error" in traced:
+            raise CliError(traced["error"])
     doc = _document(args.pid, recorder.specs(), recorder.unsupported(), intervals)
     doc["target_exited"] = recorder.target_exited
+    if "summary" in traced:
+        doc["syscalls"] = traced["summary"].as_dict()
     if args.json:
         print_json(doc)
     else:
@@ -130,6 +159,15 @@ def _print(doc: dict[str, Any]) -> None:
         print()
         for name, value in doc["derived"].items():
             print(f"{name}: {value:.3f}")
+    if "syscalls" in doc:
+        sc = doc["syscalls"]
+        print()
+        print(f"top syscalls over {sc['elapsed_s']:.1f} s (strace):")
+        rows = [
+            [r["name"], r["calls"], f"{r['seconds']:.4f}", r["errors"] or ""]
+            for r in sorted(sc["rows"], key=lambda r: -r["calls"])[:10]
+        ]
+        print(table(["syscall", "calls", "seconds", "errors"], rows, {1, 2, 3}))
     if doc["unsupported"]:
         print()
         print("unsupported here (never shown as zero):")

@@ -88,3 +88,15 @@ def test_record_stores_counters_unless_told_not_to(
     )  # fmt: skip
     assert res.returncode == 0, res.stderr
     assert "counters" not in json.loads(res.stdout)
+
+
+def test_counters_with_a_syscall_summary(spawn_target: SpawnTarget) -> None:
+    target = spawn_target("sys_io", "30")
+    res = run_cli(
+        "counters", "--pid", str(target.pid), "--duration", "1.5", "--syscalls", "--json"
+    )
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    rows = {r["name"]: r for r in doc["syscalls"]["rows"]}
+    assert rows["write"]["calls"] > 10 and rows["read"]["calls"] > 10
+    assert doc["counters"]["perf.task-clock"]["value"] > 0

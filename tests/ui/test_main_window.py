@@ -76,7 +76,9 @@ def test_attach_records_live_and_every_view_follows(
     assert 0 < in_range < profile.total_samples
     assert window.top.model.total_samples() == in_range
 
-    # search highlights, and keeps across live updates
+    # search highlights, and keeps across live updates (over every window: one
+    # window's ~100 samples are too few for a tight bound on a 30 % share)
+    window.state.set_time_range(None)
     window.flame.search_box.setText("thirty")
     assert 0.2 < window.flame.matched_fraction < 0.4
     n = len(window.state.profile.windows)

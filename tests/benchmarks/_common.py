@@ -53,13 +53,27 @@ def sovprof_record(pid: int, seconds: int, rate: int = 100) -> tuple[dict[str, o
     Measured from 1.5 s after start (imports and attach done) to the last
     reading before exit, on sovprof's process only, not its py-spy children.
     """
-    import psutil
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "app", "record", "--pid", str(pid), "--duration", str(seconds),
          "--rate", str(rate), "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(), cwd=ROOT,
     )  # fmt: skip
+    own = own_cpu_while_running(proc, after_s=1.5)
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        raise SystemExit(f"sovprof record failed: {err.strip()}")
+    return json.loads(out), own
+
+
+def own_cpu_while_running(
+    proc: subprocess.Popen[str], after_s: float, before_end_s: float = 0.0
+) -> float:
+    """CPU of ``proc``'s own process (not its children) as a fraction of one core,
+    from ``after_s`` after it started (imports, attach) until it exits, less the
+    last ``before_end_s`` seconds."""
+    import psutil
+
     ps = psutil.Process(proc.pid)
     readings: list[tuple[float, float]] = []
     t0 = time.monotonic()
@@ -70,12 +84,11 @@ def sovprof_record(pid: int, seconds: int, rate: int = 100) -> tuple[dict[str, o
         except psutil.Error:
             break
         time.sleep(0.05)
-    steady = [r for r in readings if r[0] >= 1.5]
-    own = (steady[-1][1] - steady[0][1]) / max(1e-9, steady[-1][0] - steady[0][0])
-    out, err = proc.communicate()
-    if proc.returncode != 0:
-        raise SystemExit(f"sovprof record failed: {err.strip()}")
-    return json.loads(out), own
+    end = readings[-1][0] - before_end_s if readings else 0.0
+    steady = [r for r in readings if after_s <= r[0] <= end]
+    if len(steady) < 2:
+        raise SystemExit("the process ended before its CPU could be measured")
+    return (steady[-1][1] - steady[0][1]) / max(1e-9, steady[-1][0] - steady[0][0])
 
 
 def verdict(ok: bool) -> str:

@@ -9,10 +9,16 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
-import psutil
-from _common import ROOT, env, pyspy_continuous, sovprof_record, start_target, verdict
+from _common import (
+    ROOT,
+    env,
+    own_cpu_while_running,
+    pyspy_continuous,
+    sovprof_record,
+    start_target,
+    verdict,
+)
 
 SECONDS = 15
 
@@ -27,20 +33,10 @@ def gui_cpu(pid: int) -> float:
          "--after", str(SECONDS)],
         env=e, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    ps = psutil.Process(proc.pid)
-    readings: list[tuple[float, float]] = []
-    t0 = time.monotonic()
-    while proc.poll() is None:
-        try:
-            t = ps.cpu_times()
-            readings.append((time.monotonic() - t0, t.user + t.system))
-        except psutil.Error:
-            break
-        time.sleep(0.1)
+    own = own_cpu_while_running(proc, after_s=3.0, before_end_s=0.5)
     if proc.returncode not in (0, None):
         raise SystemExit(f"sovprof gui failed: {proc.stderr.read() if proc.stderr else ''}")
-    steady = [r for r in readings if 3.0 <= r[0] <= SECONDS - 0.5]
-    return (steady[-1][1] - steady[0][1]) / (steady[-1][0] - steady[0][0])
+    return own
 
 
 def main() -> None:

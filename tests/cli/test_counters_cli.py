@@ -92,9 +92,7 @@ def test_record_stores_counters_unless_told_not_to(
 
 def test_counters_with_a_syscall_summary(spawn_target: SpawnTarget) -> None:
     target = spawn_target("sys_io", "30")
-    res = run_cli(
-        "counters", "--pid", str(target.pid), "--duration", "1.5", "--syscalls", "--json"
-    )
+    res = run_cli("counters", "--pid", str(target.pid), "--duration", "1.5", "--syscalls", "--json")
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
     rows = {r["name"]: r for r in doc["syscalls"]["rows"]}

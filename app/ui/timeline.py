@@ -92,10 +92,11 @@ class TimelineWidget(QWidget):
 
         self.view_box = RangeSelectViewBox()
         self.view_box.setMouseEnabled(x=True, y=False)
-        self.plot_widget = pg.PlotWidget(viewBox=self.view_box, background="w")
+        # The background comes from the theme (app.ui.app.apply_theme), light or dark.
+        self.plot_widget = pg.PlotWidget(viewBox=self.view_box)
         self.plot = self.plot_widget.getPlotItem()
         self.plot.setLabel("bottom", "time", units="s")
-        self.plot.setLabel("left", "samples / window")
+        self.plot.setLabel("left", "samples")
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()

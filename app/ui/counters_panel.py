@@ -111,8 +111,7 @@ class CountersWidget(QWidget):
                 state.generation,
             ),
         )
-        for sig in (state.countersChanged, state.filterChanged, state.profileChanged):
-            sig.connect(self._refresher.request)
+        self._refresher.follow(state.countersChanged, state.filterChanged, state.profileChanged)
 
     def refresh(self) -> None:
         series = self.state.counters

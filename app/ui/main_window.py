@@ -26,6 +26,7 @@ from app import __version__
 from app.core.counters.base import CounterSpec, Unsupported
 from app.core.formats import RENDERERS, ImportFormatError, RenderError, import_file
 from app.core.model.delta import WindowDelta, apply_delta
+from app.core.model.profile import Profile
 from app.core.sampling.pyspy import SamplerOptions
 from app.core.store import Store, StoreError
 from app.ui.counters_panel import CountersWidget
@@ -259,8 +260,6 @@ class MainWindow(QMainWindow):
     def record(self, target: Target) -> None:
         if self.recorder.running or self.recorder.state == "paused":
             self.recorder.shutdown()
-        from app.core.model.profile import Profile
-
         self.state.set_profile(Profile(rate_hz=float(self.rate.value())))
         self.setWindowTitle(f"Sovereign Profiler — {target.describe()}")
         self.show_profile()

@@ -290,8 +290,7 @@ class SourceViewWidget(QWidget):
         self._refresher = ViewRefresher(
             self, self.refresh, lambda: (state.generation, state.selected_function)
         )
-        for signal in (state.profileChanged, state.filterChanged, state.selectionChanged):
-            signal.connect(self._refresher.request)
+        self._refresher.follow(state.profileChanged, state.filterChanged, state.selectionChanged)
         self.refresh()
 
     def _label(self, bold: bool = False) -> QLabel:

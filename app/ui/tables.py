@@ -22,6 +22,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
+    SignalInstance,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -72,6 +73,11 @@ class ViewRefresher(QObject):
         self._last: object = None
         self._stale = False
         widget.installEventFilter(self)
+
+    def follow(self, *signals: SignalInstance) -> None:
+        """Request a refresh whenever any of ``signals`` fires."""
+        for signal in signals:
+            signal.connect(self.request)
 
     def request(self) -> None:
         """Refresh now if something changed since the last refresh (later if hidden)."""
@@ -358,9 +364,7 @@ class TopFunctionsWidget(QWidget):
         layout.addWidget(self.view)
 
         self._refresher = ViewRefresher(self, self.refresh, lambda: state.generation)
-        state.profileChanged.connect(self._refresher.request)
-        state.filterChanged.connect(self._refresher.request)
-        state.countersChanged.connect(self._refresher.request)
+        self._refresher.follow(state.profileChanged, state.filterChanged, state.countersChanged)
         state.selectionChanged.connect(self._on_selection)
         self.refresh()
 
@@ -486,8 +490,7 @@ class CallerCalleeWidget(QWidget):
         self._refresher = ViewRefresher(
             self, self.refresh, lambda: (state.generation, state.selected_function)
         )
-        for signal in (state.profileChanged, state.filterChanged, state.selectionChanged):
-            signal.connect(self._refresher.request)
+        self._refresher.follow(state.profileChanged, state.filterChanged, state.selectionChanged)
         self.refresh()
 
     def _table(self, model: FunctionCountsModel, caption: str) -> tuple[QWidget, QTableView]:

@@ -141,8 +141,7 @@ class TimelineWidget(QWidget):
         self.region.sigRegionChangeFinished.connect(self._on_region_finished)
 
         self._refresher = ViewRefresher(self, self.refresh, lambda: state.generation)
-        state.profileChanged.connect(self._refresher.request)
-        state.filterChanged.connect(self._refresher.request)
+        self._refresher.follow(state.profileChanged, state.filterChanged)
         self.refresh()
 
     def _layout(self) -> None:

@@ -155,7 +155,7 @@ class LiveSampler:
                 win = self._spawn(workdir)
                 if win.wait_started(5.0):
                     failures = 0
-                    self._lead_s = min(0.25, max(0.0, win.started - win.spawned))  # type: ignore[operator]
+                    self._learn_lead(win)
                     pending.append(win)
                     continue
                 failures += 1
@@ -177,6 +177,11 @@ class LiveSampler:
             remove_workdir(workdir)
         return self.status
 
+    def _learn_lead(self, win: PySpyWindow) -> None:
+        """py-spy's start-up time (spawn → sampling): the next window starts this early."""
+        if win.started is not None:
+            self._lead_s = min(0.25, max(0.0, win.started - win.spawned))
+
     def _spawn(self, workdir: str) -> PySpyWindow:
         return PySpyWindow(
             self.pid, self.options, self._pyspy, workdir, duration_s=self.options.window_s
@@ -191,7 +196,7 @@ class LiveSampler:
                 raise SamplerError("stopped before py-spy could attach")
             win = self._spawn(workdir)
             if win.wait_started(self.attach_timeout_s):
-                self._lead_s = min(0.25, max(0.0, (win.started or 0.0) - win.spawned))
+                self._learn_lead(win)
                 return win
             result = win.finish()
             last_output = result.stderr

@@ -11,13 +11,12 @@ import math
 import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from app.core.model.frames import EMPTY_STACK
-from app.core.model.profile import Profile, Window
+from app.core.model.profile import Profile, ThreadInfo, Window
 
 _THREAD_RE = re.compile(r'^(?:Process (\d+) )?Thread (\d+|0x[0-9a-fA-F]+)(?: "(.*)")?$', re.S)
 
@@ -26,14 +25,7 @@ class SpeedscopeError(ValueError):
     """A file that is not usable speedscope JSON; the message says why."""
 
 
-@dataclass(frozen=True)
-class ThreadKey:
-    pid: int
-    tid: int
-    name: str
-
-
-def parse_thread_name(name: str, default_pid: int, index: int) -> ThreadKey:
+def parse_thread_name(name: str, default_pid: int, index: int) -> ThreadInfo:
     """Split py-spy's profile name into pid, tid and thread name.
 
     Names that do not follow py-spy's pattern (other tools' exports) keep the
@@ -41,11 +33,11 @@ def parse_thread_name(name: str, default_pid: int, index: int) -> ThreadKey:
     """
     m = _THREAD_RE.match(name)
     if m is None:
-        return ThreadKey(default_pid, index, name)
+        return ThreadInfo(default_pid, index, name)
     pid = int(m.group(1)) if m.group(1) else default_pid
     tid_text = m.group(2)
     tid = int(tid_text, 16) if tid_text.startswith("0x") else int(tid_text)
-    return ThreadKey(pid, tid, m.group(3) or "")
+    return ThreadInfo(pid, tid, m.group(3) or "")
 
 
 _ARRAY_KEY_RE = re.compile(rb'"(samples|weights)"\s*:\s*\[')
@@ -229,7 +221,7 @@ def add_speedscope(
     if not is_speedscope(doc):
         raise SpeedscopeError("not a speedscope file (no 'shared' and 'profiles')")
     frame_map = _frame_map(doc, profile)
-    parsed: list[tuple[ThreadKey, Counter[tuple[int, ...]]]] = []
+    parsed: list[tuple[ThreadInfo, Counter[tuple[int, ...]]]] = []
     for i, prof in enumerate(doc["profiles"]):
         if not isinstance(prof, dict):
             raise SpeedscopeError(f"profile {i} is not an object")

@@ -48,9 +48,16 @@ class KernelSpec:
     atol: float = 1e-5
     default_sizes: tuple[int, ...] = ()
     test_sizes: tuple[int, ...] = ()
+    #: sizes must be a multiple of this (e.g. whole rows)
+    size_multiple: int = 1
     dtype: str = "float32"
     notes: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def size_problem(self, n: int) -> str | None:
+        if n % self.size_multiple:
+            return f"size {n} is not a multiple of {self.size_multiple} ({self.size_meaning})"
+        return None
 
     def working_set(self, n: int) -> float:
         """Bytes the kernel touches (for choosing the cache level of its bound)."""

@@ -163,6 +163,52 @@ def run_job(job: dict[str, Any]) -> None:
         emit("result", **row)
 
 
+def _call_overhead() -> float:
+    """Seconds to call a compiled function with two array arguments from Python."""
+    import numba
+
+    @numba.njit(nogil=True)
+    def noop(x: np.ndarray, y: np.ndarray) -> int:
+        return x.shape[0] + y.shape[0]
+
+    a = np.zeros(8, np.float32)
+    noop(a, a)
+    best = float("inf")
+    for _ in range(5):
+        t = time.perf_counter()
+        for _ in range(2000):
+            noop(a, a)
+        best = min(best, (time.perf_counter() - t) / 2000)
+    return best
+
+
+def calibrate_job(job: dict[str, Any]) -> dict[str, Any]:
+    """Calibration of the tier this worker runs (see kernels.calibrate)."""
+    tier = job["tier"]
+    if isa.level(tier) is not None:
+        from kernels import microbench
+
+        quick = float(job.get("min_time_s", 0.2))
+        bandwidth: dict[str, dict[str, float]] = {"copy": {}, "triad": {}}
+        for fp in microbench.footprints():
+            for kind in ("copy", "triad"):
+                bandwidth[kind][str(fp)] = microbench.stream(kind, fp, quick)
+        return {
+            "peak_flops": microbench.fma_peak(quick),
+            "bandwidth": bandwidth,
+            "call_overhead_s": _call_overhead(),
+        }
+    if tier.startswith("opencl:"):
+        from kernels import opencl
+
+        return dict(opencl.calibrate(tier))
+    if tier == "dask":
+        from kernels import dask_tier
+
+        return dict(dask_tier.calibrate(job.get("scheduler") or ""))
+    raise ValueError(f"tier {tier!r} has nothing to calibrate")
+
+
 def main() -> int:
     try:
         job = json.loads(sys.stdin.read())
@@ -170,7 +216,10 @@ def main() -> int:
         emit("fatal", error=f"bad job: {exc}")
         return 2
     try:
-        run_job(job)
+        if job.get("mode") == "calibrate":
+            emit("calibration", tier=job["tier"], data=calibrate_job(job))
+        else:
+            run_job(job)
     except Exception as exc:
         emit("fatal", error=f"{type(exc).__name__}: {exc}", detail=traceback.format_exc(limit=6))
         return 1

@@ -10,7 +10,19 @@ from types import ModuleType
 from typing import NoReturn
 
 from app import __version__
-from app.cli import counters, export, gui, importcmd, ps, record, sessions
+from app.cli import (
+    bench,
+    calibrate,
+    counters,
+    export,
+    gui,
+    importcmd,
+    ps,
+    record,
+    select,
+    sessions,
+    tiers,
+)
 from app.cli.errors import CliError, UsageError
 
 COMMANDS: dict[str, ModuleType] = {
@@ -21,6 +33,10 @@ COMMANDS: dict[str, ModuleType] = {
     "ps": ps,
     "counters": counters,
     "gui": gui,
+    "tiers": tiers,
+    "bench": bench,
+    "calibrate": calibrate,
+    "select": select,
 }
 
 

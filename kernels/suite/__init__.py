@@ -16,7 +16,7 @@ from types import ModuleType
 
 from kernels.spec import KernelSpec
 
-BUILTIN = ("saxpy",)
+BUILTIN = ("saxpy", "dot", "sum", "matmul", "softmax", "stencil", "histogram")
 EXTRA_ENV = "SOVPROF_EXTRA_KERNELS"
 
 

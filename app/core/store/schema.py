@@ -102,7 +102,40 @@ CREATE TABLE counter_values (
 ) WITHOUT ROWID;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+# v3: kernel-suite calibrations, benchmark runs (one row per cell, written as each cell
+# finishes) and named baselines.
+_V3 = """
+CREATE TABLE calibrations (
+    id INTEGER PRIMARY KEY,
+    created REAL NOT NULL,
+    fingerprint TEXT NOT NULL DEFAULT '{}',
+    data TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE bench_runs (
+    id INTEGER PRIMARY KEY,
+    created REAL NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'running',
+    fingerprint TEXT NOT NULL DEFAULT '{}',
+    options TEXT NOT NULL DEFAULT '{}',
+    calibration INTEGER REFERENCES calibrations (id) ON DELETE SET NULL
+);
+CREATE TABLE bench_cells (
+    run INTEGER NOT NULL REFERENCES bench_runs (id) ON DELETE CASCADE,
+    kernel TEXT NOT NULL,
+    tier TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (run, kernel, tier, size)
+) WITHOUT ROWID;
+CREATE TABLE baselines (
+    name TEXT PRIMARY KEY,
+    run INTEGER NOT NULL REFERENCES bench_runs (id) ON DELETE CASCADE,
+    created REAL NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -171,7 +171,6 @@ def batuta_class(
             return "simd", f"elementwise, {n:,} > 1,000,000 elements: SIMD (never GPU)", inputs
         return "scalar", f"elementwise, {n:,} ≤ 1,000,000 elements: Scalar (never GPU)", inputs
     lhs, rhs = compute_s, params.ratio * transfer_s
-    if lhs > rhs:
     at = f"{fmt_time(compute_s)} at {params.gpu_flops / 1e12:g} TFLOP/s"
     rule = f"{params.ratio:g} × PCIe transfer {fmt_time(transfer_s)} = {fmt_time(rhs)}"
     if lhs > rhs:

@@ -10,8 +10,9 @@ A call is END TO END from host numpy arrays, like the OpenCL tier's: the inputs 
 into chunks (one per worker thread, never smaller than ``SOVPROF_DASK_MIN_CHUNK``
 elements, default 2**18), the chunks are scattered straight to the workers (chunk ``i``
 of every input on the same worker, so elementwise work needs no worker-to-worker
-traffic), a dask.array graph is built on the scattered futures, computed, and its result
-gathered back and assembled into a numpy array. The call records two phases:
+traffic) under the keys of dask arrays that look persisted (so the graph holds only the
+kernel's own tasks), the kernel's dask.array graph is computed, and its result blocks are
+gathered back and assembled into a numpy array here. The call records two phases:
 ``transfer_s`` (the scatter) and ``compute_s`` (graph, compute and gather).
 
 Like the rest of :mod:`kernels`, this module imports dask and distributed lazily (the
@@ -31,6 +32,7 @@ import socket
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -41,7 +43,7 @@ import numpy as np
 from kernels.spec import Arrays, Setup
 
 if TYPE_CHECKING:
-    from distributed import Client, Future, LocalCluster
+    from distributed import Client, LocalCluster
 
 ENV_SCHEDULER = "SOVPROF_DASK_SCHEDULER"
 #: Smallest chunk, in elements, a task gets (chunks are near-equal, one per worker thread,
@@ -117,6 +119,8 @@ def start_local_cluster(n_workers: int | None = None) -> EmbeddedCluster:
         host="127.0.0.1",
         scheduler_port=0,
         dashboard_address=None,
+        # no dashboard; its health routes on a free port, not on a busy 8787
+        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
         silence_logs=logging.ERROR,
     )
     return EmbeddedCluster(cluster, n)
@@ -140,8 +144,8 @@ def _versions() -> dict[str, str]:
 
     return {
         "python": ".".join(map(str, sys.version_info[:3])),
-        "dask": str(dask.__version__),
-        "distributed": str(distributed.__version__),
+        "dask": str(dask.__version__),  # type: ignore[attr-defined]
+        "distributed": str(distributed.__version__),  # type: ignore[attr-defined]
         "numpy": np.__version__,
     }
 
@@ -294,14 +298,14 @@ def _close_clients() -> None:
         _drop_client(address)
 
 
-def _worker_slots(client: Client) -> list[str]:
+def _worker_slots(client: Client, address: str) -> list[str]:
     """One entry per worker thread, worker addresses sorted (chunk i goes to slot i)."""
     info = client.scheduler_info(n_workers=-1)["workers"]
     slots: list[str] = []
     for addr in sorted(info):
         slots += [addr] * max(1, int(info[addr].get("nthreads", 1)))
     if not slots:
-        raise RuntimeError(f"Dask scheduler {client.scheduler.address} has no workers")
+        raise RuntimeError(f"Dask scheduler {address} has no workers")
     return slots
 
 
@@ -326,13 +330,14 @@ def _sum_partial(x: np.ndarray) -> np.ndarray:
 
 def _softmax_rows(a: np.ndarray) -> np.ndarray:
     e = np.exp(a - a.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
+    out: np.ndarray = e / e.sum(axis=1, keepdims=True)
+    return out
 
 
 def _stencil_block(u: np.ndarray, c0: Any, c1: Any) -> np.ndarray:
     """The stencil on one block with its ghost rows/columns: edges copied (the ghost
     ones are trimmed away afterwards, the grid's own boundary is the reference's)."""
-    out = u.copy()
+    out: np.ndarray = u.copy()
     out[1:-1, 1:-1] = c0 * u[1:-1, 1:-1] + c1 * (
         u[:-2, 1:-1] + u[2:, 1:-1] + u[1:-1, :-2] + u[1:-1, 2:]
     )
@@ -345,6 +350,9 @@ def _histogram_partial(x: np.ndarray, bins: int, lo: float, hi: float) -> np.nda
 
 
 # -- plans: how a kernel's inputs are cut, and the graph on the scattered chunks -------
+
+Chunks = tuple[tuple[int, ...], ...]
+Index = tuple[int, ...]
 
 
 def split(n: int, parts: int, min_chunk: int) -> tuple[int, ...]:
@@ -364,58 +372,53 @@ def _offsets(chunks: Sequence[int]) -> list[int]:
     return out
 
 
+def _cut(x: np.ndarray, chunks: Chunks) -> dict[Index, np.ndarray]:
+    """The blocks of ``x`` (C-contiguous copies, made once in setup) by block index."""
+    offsets = [_offsets(c) for c in chunks]
+    out: dict[Index, np.ndarray] = {}
+    for idx in np.ndindex(*(len(c) for c in chunks)):
+        where = tuple(slice(o[i], o[i + 1]) for o, i in zip(offsets, idx, strict=True))
+        out[tuple(int(i) for i in idx)] = np.ascontiguousarray(x[where])
+    return out
+
+
+def _row_major(idx: Index, chunks: Chunks) -> int:
+    flat = 0
+    for i, c in zip(idx, chunks, strict=True):
+        flat = flat * len(c) + i
+    return flat
+
+
+@dataclass
+class Operand:
+    """One host input, cut into blocks; ``home(idx)`` picks the worker slot of a block
+    (blocks that meet in one task share a slot: no worker-to-worker transfer)."""
+
+    blocks: dict[Index, np.ndarray]
+    chunks: Chunks
+    dtype: np.dtype[Any]
+    home: Callable[[Index], int]
+
+
+def operand(x: np.ndarray, chunks: Chunks, home: Callable[[Index], int] | None = None) -> Operand:
+    return Operand(_cut(x, chunks), chunks, x.dtype, home or (lambda idx: _row_major(idx, chunks)))
+
+
 @dataclass
 class Plan:
-    """Chunks of the host inputs, and the dask collection built on their futures."""
+    """A kernel's operands, and the dask collection it computes from them."""
 
-    #: per input, its chunks (C-contiguous), in block order (row-major for 2-D)
-    pieces: list[list[np.ndarray]]
-    #: futures (same layout as ``pieces``) -> dask collection
-    build: Callable[[list[list[Future]]], Any]
-    #: dask chunks of the main input, for the evidence
-    chunks: tuple[tuple[int, ...], ...]
+    operands: list[Operand]
+    #: dask arrays of the scattered operands -> the dask collection to compute
+    build: Callable[..., Any]
     #: host post-processing of the gathered result
     finish: Callable[[Any], Any] = lambda r: r
 
 
-def _from_futures(
-    futures: Sequence[Future], chunks: tuple[tuple[int, ...], ...], dtype: Any
-) -> Any:
-    """A dask array whose blocks (row-major) are the scattered ``futures``."""
-    import dask.array as da
-
-    shape = tuple(len(c) for c in chunks)
-    blocks = np.empty(shape, dtype=object)
-    for flat, idx in enumerate(np.ndindex(*shape)):
-        block_shape = tuple(chunks[d][i] for d, i in enumerate(idx))
-        blocks[idx] = da.from_delayed(futures[flat], block_shape, dtype=dtype)
-    return da.block(blocks.tolist()) if blocks.size > 1 else blocks.flat[0]
-
-
-def _cut1(x: np.ndarray, chunks: tuple[int, ...]) -> list[np.ndarray]:
-    off = _offsets(chunks)
-    return [np.ascontiguousarray(x[off[i] : off[i + 1]]) for i in range(len(chunks))]
-
-
-def _cut2(a: np.ndarray, rows: tuple[int, ...], cols: tuple[int, ...]) -> list[np.ndarray]:
-    r, c = _offsets(rows), _offsets(cols)
-    return [
-        np.ascontiguousarray(a[r[i] : r[i + 1], c[j] : c[j + 1]])
-        for i in range(len(rows))
-        for j in range(len(cols))
-    ]
-
-
 def _plan_1d(inputs: Arrays, slots: int, min_chunk: int, graph: Callable[..., Any]) -> Plan:
     """Elementwise/reduction kernels: every input cut the same way along its length."""
-    chunks = split(int(inputs[0].shape[0]), slots, min_chunk)
-    dtypes = [x.dtype for x in inputs]
-
-    def build(futs: list[list[Future]]) -> Any:
-        arrays = [_from_futures(f, (chunks,), dt) for f, dt in zip(futs, dtypes, strict=True)]
-        return graph(*arrays)
-
-    return Plan([_cut1(x, chunks) for x in inputs], build, (chunks,))
+    chunks = (split(int(inputs[0].shape[0]), slots, min_chunk),)
+    return Plan([operand(x, chunks) for x in inputs], graph)
 
 
 def _plan_saxpy(inputs: Arrays, slots: int, min_chunk: int) -> Plan:
@@ -433,7 +436,7 @@ def _plan_dot(inputs: Arrays, slots: int, min_chunk: int) -> Plan:
         return da.map_blocks(_dot_partial, x, y, chunks=((1,) * nb,), dtype=np.float64).sum()
 
     plan = _plan_1d(inputs, slots, min_chunk, graph)
-    plan.finish = lambda r: np.float32(r)
+    plan.finish = np.float32
     return plan
 
 
@@ -445,7 +448,7 @@ def _plan_sum(inputs: Arrays, slots: int, min_chunk: int) -> Plan:
         return da.map_blocks(_sum_partial, x, chunks=((1,) * nb,), dtype=np.float64).sum()
 
     plan = _plan_1d(inputs, slots, min_chunk, graph)
-    plan.finish = lambda r: np.float32(r)
+    plan.finish = np.float32
     return plan
 
 
@@ -454,7 +457,7 @@ def _plan_histogram(inputs: Arrays, slots: int, min_chunk: int) -> Plan:
 
     from kernels.suite import histogram as mod
 
-    bins = int(getattr(mod, "BINS", 256))
+    bins = int(mod.BINS)
     lo, hi = (float(v) for v in getattr(mod, "RANGE", (0.0, 1.0)))
 
     def graph(x: Any) -> Any:
@@ -476,34 +479,30 @@ def _plan_histogram(inputs: Arrays, slots: int, min_chunk: int) -> Plan:
 
 def _plan_matmul(inputs: Arrays, slots: int, min_chunk: int) -> Plan:
     a, b = inputs
-    n = int(a.shape[0])
-    # blocks per side: about sqrt(workers), so the n_blocks² output blocks cover them
+    # blocks per side: about sqrt(workers), so the blocks² output blocks cover them
     per_side = max(1, math.ceil(math.sqrt(slots)))
-    side = split(n, per_side, max(1, math.isqrt(min_chunk)))
+    side = split(int(a.shape[0]), per_side, max(1, math.isqrt(min_chunk)))
     chunks = (side, side)
-
-    def build(futs: list[list[Future]]) -> Any:
-        fa, fb = futs
-        return _from_futures(fa, chunks, a.dtype) @ _from_futures(fb, chunks, b.dtype)
-
-    return Plan([_cut2(a, side, side), _cut2(b, side, side)], build, chunks)
+    # A[i, k] and B[k, j] on slot k: every block product is local, only sums travel
+    return Plan(
+        [operand(a, chunks, lambda idx: idx[1]), operand(b, chunks, lambda idx: idx[0])],
+        lambda x, y: x @ y,
+    )
 
 
 def _plan_softmax(inputs: Arrays, slots: int, min_chunk: int) -> Plan:
     import dask.array as da
 
     (x,) = inputs
-    width = int(x.shape[-1]) if x.ndim == 2 else 256
-    a = x.reshape(-1, width)
-    rows = split(int(a.shape[0]), slots, max(1, min_chunk // width))
-    chunks = (rows, (width,))
-
-    def build(futs: list[list[Future]]) -> Any:
-        arr = _from_futures(futs[0], chunks, a.dtype)
-        return da.map_blocks(_softmax_rows, arr, dtype=a.dtype)
-
     shape = x.shape
-    return Plan([_cut2(a, rows, (width,))], build, chunks, finish=lambda r: r.reshape(shape))
+    width = int(shape[-1]) if x.ndim == 2 else 256
+    a = x.reshape(-1, width)
+    chunks = (split(int(a.shape[0]), slots, max(1, min_chunk // width)), (width,))
+    return Plan(
+        [operand(a, chunks)],
+        lambda m: da.map_blocks(_softmax_rows, m, dtype=a.dtype),
+        finish=lambda r: r.reshape(shape),
+    )
 
 
 def _plan_stencil(inputs: Arrays, slots: int, min_chunk: int) -> Plan:
@@ -515,17 +514,15 @@ def _plan_stencil(inputs: Arrays, slots: int, min_chunk: int) -> Plan:
     n_rows, n_cols = (int(s) for s in u.shape)
     c0 = u.dtype.type(mod.C0)
     c1 = u.dtype.type(mod.C1)
-    # row strips (whole rows: no ghost columns to exchange), at least 2 rows each
-    rows = split(n_rows, slots, max(2, min_chunk // max(1, n_cols)))
-    chunks = (rows, (n_cols,))
+    # row strips of whole rows (only ghost rows to exchange), at least 2 rows each
+    chunks = (split(n_rows, slots, max(2, min_chunk // max(1, n_cols))), (n_cols,))
 
-    def build(futs: list[list[Future]]) -> Any:
-        arr = _from_futures(futs[0], chunks, u.dtype)
+    def graph(g: Any) -> Any:
         return da.map_overlap(
-            _stencil_block, arr, depth=1, boundary="none", dtype=u.dtype, c0=c0, c1=c1
+            _stencil_block, g, depth=1, boundary="none", dtype=u.dtype, c0=c0, c1=c1
         )
 
-    return Plan([_cut2(u, rows, (n_cols,))], build, chunks)
+    return Plan([operand(u, chunks)], graph)
 
 
 PLANS: dict[str, Callable[[Arrays, int, int], Plan]] = {
@@ -542,54 +539,64 @@ PLANS: dict[str, Callable[[Arrays, int, int], Plan]] = {
 # -- the timed call --------------------------------------------------------------------
 
 
-def _graph_tasks(collection: Any, n_futures: int) -> int:
-    """Tasks the scheduler runs for ``collection`` (optimized graph, minus the scattered
-    chunks it refers to)."""
+def _graph_tasks(collection: Any) -> int:
+    """Tasks the scheduler runs for ``collection``: its optimized graph, less the
+    scattered blocks it reads (those are already in the workers' memory)."""
     import dask
+    from distributed import Future
 
-    (opt,) = dask.optimize(collection)
-    return max(0, len(opt.__dask_graph__()) - n_futures)
+    (opt,) = dask.optimize(collection)  # type: ignore[attr-defined]
+    return sum(not isinstance(v, Future) for v in dict(opt.__dask_graph__()).values())
 
 
 class DaskCall:
     """``call()`` for one kernel and one set of inputs; ``phases()`` and ``info``."""
 
-    def __init__(self, client: Client, kernel: str, plan: Plan, slots: list[str]) -> None:
+    def __init__(
+        self, client: Client, address: str, kernel: str, plan: Plan, slots: list[str]
+    ) -> None:
         self.client = client
         self.kernel = kernel
         self.plan = plan
         self.slots = slots
         self.direct = True
         self._phases: dict[str, list[float]] = {"transfer_s": [], "compute_s": []}
-        workers = sorted(set(slots))
+        # which worker gets which block: fixed for the inputs, like a data layout
+        self._placement: dict[str, list[tuple[int, Index]]] = {}
+        for k, op in enumerate(plan.operands):
+            for idx in op.blocks:
+                slot = slots[op.home(idx) % len(slots)]
+                self._placement.setdefault(slot, []).append((k, idx))
         self.info: dict[str, Any] = {
-            "scheduler": str(client.scheduler.address),
-            "workers": len(workers),
+            "scheduler": address,
+            "workers": len(set(slots)),
             "threads": len(slots),
-            "chunks": [list(c) for c in plan.chunks],
-            "blocks": sum(len(p) for p in plan.pieces),
+            "chunks": [list(c) for c in plan.operands[0].chunks],
+            "blocks": sum(len(op.blocks) for op in plan.operands),
+            "workers_used": len(self._placement),
             "min_chunk": _min_chunk(),
             "scatter": "direct to workers",
         }
 
-    def _scatter(self) -> list[list[Future]]:
-        """Chunk ``i`` of every input to slot ``i mod threads``, all workers at once."""
-        client, slots = self.client, self.slots
-        per_worker: dict[str, list[tuple[int, int]]] = {}
-        for k, pieces in enumerate(self.plan.pieces):
-            for i in range(len(pieces)):
-                per_worker.setdefault(slots[i % len(slots)], []).append((k, i))
+    def _scatter(self) -> list[Any]:
+        """Every block to its worker (all workers at once); the operands as dask arrays
+        whose blocks are the scattered data, as if persisted."""
+        import dask.array as da
+
+        client, ops = self.client, self.plan.operands
+        tag = uuid.uuid4().hex[:12]
+        names = [f"sovprof-{self.kernel}-{k}-{tag}" for k in range(len(ops))]
+        per_worker = {
+            worker: {(names[k], *idx): ops[k].blocks[idx] for k, idx in where}
+            for worker, where in self._placement.items()
+        }
 
         async def scatter_all() -> list[Any]:
             coros = [
                 client.scatter(
-                    [self.plan.pieces[k][i] for k, i in where],
-                    workers=[worker],
-                    hash=False,
-                    direct=self.direct,
-                    asynchronous=True,
+                    data, workers=[worker], hash=False, direct=self.direct, asynchronous=True
                 )
-                for worker, where in per_worker.items()
+                for worker, data in per_worker.items()
             ]
             return list(await asyncio.gather(*coros))
 
@@ -602,16 +609,22 @@ class DaskCall:
             self.direct = False
             self.info["scatter"] = "via the scheduler"
             results = client.sync(scatter_all)
-        out: list[list[Any]] = [[None] * len(p) for p in self.plan.pieces]
-        for (_, where), futs in zip(per_worker.items(), results, strict=True):
-            for (k, i), fut in zip(where, futs, strict=True):
-                out[k][i] = fut
-        return out
+        futures: dict[Any, Any] = {}
+        for part in results:
+            futures.update(part)
+        return [
+            da.Array(
+                {key: fut for key, fut in futures.items() if key[0] == name},
+                name,
+                op.chunks,
+                dtype=op.dtype,
+            )
+            for name, op in zip(names, ops, strict=True)
+        ]
 
     def _compute(self, collection: Any) -> Any:
         client = self.client
-        ndim = getattr(collection, "ndim", 0)
-        if ndim == 0 or not hasattr(collection, "to_delayed"):
+        if getattr(collection, "ndim", 0) == 0 or not hasattr(collection, "to_delayed"):
             return client.compute(collection).result()
         # gather the blocks and assemble them here: no concatenation on a worker
         grid = collection.to_delayed()
@@ -626,15 +639,15 @@ class DaskCall:
 
     def __call__(self) -> Any:
         t0 = time.perf_counter()
-        futures = self._scatter()
+        arrays = self._scatter()
         t1 = time.perf_counter()
-        collection = self.plan.build(futures)
+        collection = self.plan.build(*arrays)
         result = self.plan.finish(self._compute(collection))
         t2 = time.perf_counter()
         self._phases["transfer_s"].append(t1 - t0)
         self._phases["compute_s"].append(t2 - t1)
         if "tasks" not in self.info:
-            self.info["tasks"] = _graph_tasks(collection, int(self.info["blocks"]))
+            self.info["tasks"] = _graph_tasks(collection)
         return result
 
     def phases(self, reset: bool = False) -> dict[str, list[float]]:
@@ -661,9 +674,9 @@ def setup_for(kernel_name: str, address: str) -> Setup:
     client = _client(resolved)
 
     def setup(inputs: Arrays) -> Callable[[], Any]:
-        slots = _worker_slots(client)
+        slots = _worker_slots(client, resolved)
         plan = plan_for(tuple(inputs), len(slots), _min_chunk())
-        return DaskCall(client, kernel_name, plan, slots)
+        return DaskCall(client, resolved, kernel_name, plan, slots)
 
     return setup
 
@@ -678,7 +691,7 @@ def _noop(i: int) -> int:
 def calibrate(address: str) -> dict[str, float | int | str]:
     """What the cluster costs: per-task overhead, one-task round trip, transfer rate."""
     client = _client(address)
-    slots = _worker_slots(client)
+    slots = _worker_slots(client, address)
     workers = sorted(set(slots))
     # warm up: the function's first trip to each worker
     client.gather(client.map(_noop, range(2 * len(workers)), pure=False))
@@ -696,12 +709,19 @@ def calibrate(address: str) -> dict[str, float | int | str]:
 
     data = np.ones(64 << 20, dtype=np.uint8)
     best_up = best_down = math.inf
+    direct = True
     for _ in range(3):
         t = time.perf_counter()
-        fut = client.scatter(data, workers=[workers[0]], hash=False, direct=True)
+        try:
+            fut = client.scatter(data, workers=[workers[0]], hash=False, direct=direct)
+        except (OSError, TimeoutError):
+            if not direct:
+                raise
+            direct = False  # workers not reachable from here: through the scheduler
+            continue
         t_up = time.perf_counter() - t
         t = time.perf_counter()
-        back = client.gather(fut, direct=True)
+        back = client.gather(fut, direct=direct)
         t_down = time.perf_counter() - t
         if back.nbytes != data.nbytes:
             raise RuntimeError("calibration transfer came back short")
@@ -709,9 +729,10 @@ def calibrate(address: str) -> dict[str, float | int | str]:
         best_up, best_down = min(best_up, t_up), min(best_down, t_down)
     nbytes = float(data.nbytes)
     return {
-        "scheduler": str(client.scheduler.address),
+        "scheduler": address,
         "workers": len(workers),
         "threads": len(slots),
+        "scatter": "direct to workers" if direct else "via the scheduler",
         "round_trip_s": float(np.median(trips)),
         "task_overhead_s": per_task,
         "tasks_timed": n_tasks,

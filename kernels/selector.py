@@ -280,16 +280,17 @@ class CalibratedModel:
             if not rows:
                 return None
             # no calibration: interpolate the measured times themselves (log-log)
-            xs = np.log([float(c["size"]) for c in rows])
-            ys = np.log([float(c["median_s"]) for c in rows])
-            t = float(np.exp(np.interp(math.log(n), xs, ys)))
+            lx = np.log([float(c["size"]) for c in rows])
+            ly = np.log([float(c["median_s"]) for c in rows])
+            t = float(np.exp(np.interp(math.log(n), lx, ly)))
             return Prediction(t, t, 0.0, "interpolated from measured times (no calibration)")
         compute, overhead = roof
         if not rows:
             eff = 0.5
             how = "roofline at an assumed 50 % efficiency (never benchmarked)"
         else:
-            xs, ys = [], []
+            xs: list[float] = []
+            ys: list[float] = []
             for c in rows:
                 m = int(c["size"])
                 r = self.roof(spec, tier, m)

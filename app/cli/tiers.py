@@ -53,8 +53,12 @@ def evidence_line(t: tiers.Tier) -> str:
             f"{'host-unified memory' if ev.get('host_unified_memory') else 'own memory'}"
         )
     if t.kind == "dask":
-        return (f"{ev.get('address', ev.get('scheduler', '?'))}; {ev.get('workers', '?')} workers; "
-                f"dask {ev.get('dask_version', ev.get('dask', '?'))}")  # fmt: skip
+        versions = ev.get("versions") or {}
+        return (
+            f"{ev.get('scheduler', '?')}; {ev.get('workers', '?')} workers × "
+            f"{ev.get('threads_per_worker', '?')} threads on "
+            f"{', '.join(ev.get('worker_hosts') or []) or '?'}; dask {versions.get('dask')}"
+        )
     return f"numpy {ev.get('numpy')}; BLAS {ev.get('blas')}"
 
 

@@ -36,6 +36,7 @@ from app.ui.recording import Health, RecordingController, Target
 from app.ui.source_view import SourceViewWidget
 from app.ui.start import StartPage
 from app.ui.state import ViewState
+from app.ui.suites import SuitesWidget
 from app.ui.tables import CallerCalleeWidget, TopFunctionsWidget
 from app.ui.timeline import TimelineWidget
 
@@ -92,6 +93,16 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["callers"], self.docks["source"])
         self.docks["source"].raise_()
         self._sized = False
+        # Kernel suites: a dock of its own (not in self.docks: the profile pages leave it be),
+        # hidden until asked for; it loads its data when first shown.
+        self.suites = SuitesWidget(store_path)
+        self.suites_dock = QDockWidget("Suites", self)
+        self.suites_dock.setObjectName("dock-Suites")
+        self.suites_dock.setWidget(self.suites)
+        self.addDockWidget(
+            Qt.DockWidgetArea.RightDockWidgetArea, self.suites_dock, Qt.Orientation.Horizontal
+        )
+        self.suites_dock.setVisible(False)
 
         self._build_toolbar()
         self._build_menus()
@@ -185,6 +196,13 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
+        view.addAction(self.suites_dock.toggleViewAction())
+
+        tools = mb.addMenu("&Tools")
+        self.act_suites = QAction("Kernel suites…", self, shortcut=QKeySequence("Ctrl+K"))
+        self.act_suites.setToolTip("Run the kernel suites across scalar, SIMD, OpenCL and Dask")
+        self.act_suites.triggered.connect(self.show_suites)
+        tools.addAction(self.act_suites)
 
         sessions = mb.addMenu("&Session")
         rename = QAction("Rename…", self, shortcut=QKeySequence("F2"))
@@ -228,6 +246,15 @@ class MainWindow(QMainWindow):
             # graph gets most of the window, the tables enough for their names.
             self._sized = True
             QTimer.singleShot(0, self._first_run_sizes)
+
+    def show_suites(self) -> None:
+        """Show the Suites dock, wide enough for its table and plots."""
+        dock = self.suites_dock
+        dock.setVisible(True)
+        dock.raise_()
+        if not dock.isFloating():
+            width = max(900, int(self.width() * 0.7))
+            self.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
 
     def _first_run_sizes(self) -> None:
         self.resizeDocks(
@@ -464,4 +491,5 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()
         self.recorder.shutdown()
+        self.suites.shutdown()
         super().closeEvent(event)

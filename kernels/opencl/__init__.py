@@ -151,8 +151,8 @@ def _platforms(cl: ModuleType) -> list[Any]:
 def device_for(tier: str) -> cl.Device:
     """The pyopencl device a tier names; :class:`OpenCLUnavailable` when it is not there."""
     p, d = parse_tier(tier)
-    cl = import_cl()
-    plats = _platforms(cl)
+    ocl = import_cl()
+    plats = _platforms(ocl)
     if p >= len(plats):
         raise OpenCLUnavailable(f"{tier}: no platform {p} ({len(plats)} platform(s))")
     try:
@@ -161,7 +161,8 @@ def device_for(tier: str) -> cl.Device:
         raise OpenCLUnavailable(f"{tier}: platform {p} lists no devices: {_one_line(exc)}") from exc
     if d >= len(devs):
         raise OpenCLUnavailable(f"{tier}: platform {p} has no device {d} ({len(devs)} device(s))")
-    return devs[d]
+    device: cl.Device = devs[d]
+    return device
 
 
 def device_type(device: cl.Device) -> str:
@@ -225,18 +226,19 @@ def build(
     context: cl.Context, src: str, name: str = "<source>", options: Sequence[str] = ()
 ) -> cl.Program:
     """Compile ``src`` for every device of ``context``; :class:`BuildError` with the log."""
-    cl = import_cl()
-    program = cl.Program(context, src)
+    ocl = import_cl()
+    program = ocl.Program(context, src)
     try:
         with warnings.catch_warnings():
             # pyopencl turns a non-empty log of a *successful* build into a warning
             warnings.simplefilter("ignore")
-            return program.build(options=list(options))
-    except cl.Error as exc:
+            built: cl.Program = program.build(options=list(options))
+            return built
+    except ocl.Error as exc:
         logs: list[str] = []
         for dev in context.devices:
             try:
-                log = str(program.get_build_info(dev, cl.program_build_info.LOG)).strip()
+                log = str(program.get_build_info(dev, ocl.program_build_info.LOG)).strip()
             except Exception:
                 log = ""
             if log:

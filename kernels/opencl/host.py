@@ -10,12 +10,13 @@ which device ran and with which work-group size.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -128,12 +129,10 @@ class Env:
         import pyopencl
 
         info = pyopencl.kernel_work_group_info.WORK_GROUP_SIZE
-        limits = [int(kernel.get_work_group_info(info, self.device))]
+        limits: list[int] = [int(cast(int, kernel.get_work_group_info(info, self.device)))]
         limits.append(int(self.props["max_work_group_size"]) or WANT_WG)
-        try:
+        with contextlib.suppress(Exception):
             limits.append(int(self.device.max_work_item_sizes[0]))
-        except Exception:
-            pass
         return max(1, min(limits))
 
     def wg(self, kernel: cl.Kernel, want: int = WANT_WG) -> int:
@@ -153,7 +152,8 @@ class Env:
         flags = mf.READ_ONLY if read_only else mf.WRITE_ONLY if write_only else mf.READ_WRITE
         return pyopencl.Buffer(self.ctx, flags, size=max(int(nbytes), 4))
 
-    def local(self, nbytes: int) -> cl.LocalMemory:
+    def local(self, nbytes: int) -> Any:
+        """A ``__local`` kernel argument (typed Any: pyopencl's stubs omit it from set_args)."""
         import pyopencl
 
         return pyopencl.LocalMemory(int(nbytes))
@@ -220,7 +220,7 @@ def _reduction(env: Env, kernel_name: str, n_inputs: int) -> Setup:
             c.launch(k, (groups * wg,), (wg,))
             c.d2h(part, dpart)
             c.queue.finish()
-            return np.float32(part.sum(dtype=np.float64))
+            return cast(np.float32, np.float32(part.sum(dtype=np.float64)))
 
         return Call(
             env.queue,
@@ -246,6 +246,7 @@ def _dot(env: Env) -> Setup:
 
 MATMUL_TILE = 64  # matmul.cl: TS
 MATMUL_WG = 16  # matmul.cl: WG
+MATMUL_ROWS = 8  # matmul.cl: CR
 
 
 def _matmul(env: Env) -> Setup:
@@ -254,9 +255,9 @@ def _matmul(env: Env) -> Setup:
         n = a.shape[0]
         tiled = env.kernel("matmul_tiled")
         if chunked(env.kind):
-            k, variant = env.kernel("matmul_rows"), "rows: 4x16 block of C per work-item"
+            k, variant = env.kernel("matmul_rows"), "rows: 8x16 block of C per work-item"
             lsize = (1, 16)
-            gsize = (-(-n // 16), _round_up(-(-n // 4), 16))
+            gsize = (-(-n // 16), _round_up(-(-n // MATMUL_ROWS), 16))
         elif env.max_wg(tiled) >= MATMUL_WG * MATMUL_WG:
             k, variant = tiled, "tiled 64x64, 16x16 work-items, 4x4 per work-item"
             side = -(-n // MATMUL_TILE) * MATMUL_WG
@@ -429,13 +430,14 @@ def kernels() -> list[str]:
 def setup_for(kernel_name: str, tier: str) -> Setup:
     """Build ``kernels/opencl/<kernel_name>.cl`` on ``tier``'s device; return its setup.
 
-    Raises :class:`KeyError` for a kernel without OpenCL code,
+    Raises :class:`ValueError` for a kernel without OpenCL code,
     :class:`kernels.opencl.OpenCLUnavailable` when the device is not there and
     :class:`kernels.opencl.BuildError` (with the compiler's log) when it does not build.
     """
     host = _HOSTS.get(kernel_name)
     if host is None:
-        raise KeyError(f"no OpenCL implementation of kernel {kernel_name!r}")
+        known = ", ".join(_HOSTS)
+        raise ValueError(f"no OpenCL implementation of kernel {kernel_name!r} (known: {known})")
     ctx, queue = opencl.context_for(tier)
     device = queue.device
     props = opencl.device_properties(device)

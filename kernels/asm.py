@@ -1,7 +1,8 @@
 """Proof that a SIMD tier is what it claims: count packed vector arithmetic by register.
 
-Moves, shuffles and logic ops are left out on purpose: compilers use full-width moves to
-copy structs and ``xorps reg, reg`` to zero scalars, so only arithmetic tells whether the
+Moves, shuffles, logic ops and conversions are left out on purpose: compilers use
+full-width moves to copy structs, ``xorps reg, reg`` to zero scalars and a packed
+``cvttps2dq``/``cvtdq2ps`` pair to round one scalar, so only arithmetic tells whether the
 loop itself was vectorized.
 """
 
@@ -15,8 +16,7 @@ _NEON_Q = re.compile(r"\bv\d+\.(?:4s|2d|8h|16b|2s|4h|8b)\b")
 # packed floating point arithmetic: vaddps, vfmadd231ps, mulpd, vcvtdq2ps, vmaxps, ...
 _PACKED_FP = re.compile(
     r"^v?(?:add|sub|mul|div|min|max|sqrt|rcp(?:14|28)?|rsqrt(?:14|28)?|hadd|hsub|dp|round|"
-    r"rndscale|scalef|getexp|f(?:n)?m(?:add|sub)(?:sub|add)?(?:132|213|231)|"
-    r"cvt(?:t)?(?:dq|ps|pd|qq|udq|uqq)2(?:dq|ps|pd|qq|udq|uqq))(?:ps|pd|ph)?$"
+    r"rndscale|scalef|getexp|f(?:n)?m(?:add|sub)(?:sub|add)?(?:132|213|231))(?:ps|pd|ph)?$"
 )
 # packed integer arithmetic: vpaddd, vpmulld, vpmaddwd, vpsubq, vpminsd, ...
 _PACKED_INT = re.compile(r"^v?p(?:add|sub|mull|mulh|muludq|muldq|madd|min|max|abs|sad|avg)[a-z]*$")

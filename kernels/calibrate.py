@@ -9,7 +9,9 @@ process, like the benchmarks, so the numbers belong to the same compiled code.
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -60,14 +62,22 @@ def calibrate(
 
 
 def bandwidth_at(tier_cal: dict[str, Any], footprint: float, kind: str = "triad") -> float | None:
-    """Calibrated bandwidth for a working set of ``footprint`` bytes (next level up)."""
+    """Calibrated bandwidth for a working set of ``footprint`` bytes.
+
+    Between two calibrated working sets the bandwidth is interpolated in log-log (a set
+    a little larger than a cache level still hits it partly); beyond the ends it is the
+    end's value.
+    """
     table = (tier_cal.get("bandwidth") or {}).get(kind) or {}
     points = sorted((int(k), float(v)) for k, v in table.items() if v)
     if not points:
         return None
-    for fp, bw in points:
-        if footprint <= fp:
-            return bw
+    if footprint <= points[0][0]:
+        return points[0][1]
+    for (f0, b0), (f1, b1) in itertools.pairwise(points):
+        if footprint <= f1:
+            t = (math.log(footprint) - math.log(f0)) / (math.log(f1) - math.log(f0))
+            return math.exp(math.log(b0) + t * (math.log(b1) - math.log(b0)))
     return points[-1][1]
 
 

@@ -126,7 +126,7 @@ def _arrays(count: int, n: int) -> list[np.ndarray]:
         pool = np.empty(need + 16, dtype=np.float32)
         pool.fill(1.0)  # page it in now, not inside a timed block
         _pool = pool
-    base = (-_pool.ctypes.data // 4) % 16  # first 64-byte aligned element
+    base = (-_pool.ctypes.data % 64) // 4  # first 64-byte aligned element
     return [_pool[base + k * (n + 16) : base + k * (n + 16) + n] for k in range(count)]
 
 
@@ -136,9 +136,7 @@ def release() -> None:
     _pool = None
 
 
-def stream(
-    kind: Literal["copy", "triad"], footprint_bytes: int, min_time_s: float = 0.2
-) -> float:
+def stream(kind: Literal["copy", "triad"], footprint_bytes: int, min_time_s: float = 0.2) -> float:
     """Bytes per second of a STREAM kernel whose arrays total ``footprint_bytes``."""
     if kind not in STREAM_ARRAYS:
         raise ValueError(f"unknown STREAM kernel {kind!r} (copy or triad)")
@@ -146,7 +144,7 @@ def stream(
     n = max(16, int(footprint_bytes) // (4 * arrays) // 16 * 16)
     k = _kernels()
     bufs = _arrays(arrays, n)
-    for buf, value in zip(bufs, (1.0, 2.0, 0.5)):
+    for buf, value in zip(bufs, (1.0, 2.0, 0.5), strict=False):
         buf.fill(value)
     if kind == "copy":
         a, b = bufs

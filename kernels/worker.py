@@ -115,12 +115,12 @@ def run_job(job: dict[str, Any]) -> None:
     )
     asm_done = False
     for n in job["sizes"]:
-        rng = np.random.default_rng(int(job.get("seed", 0)) + n)
-        inputs = spec.make_inputs(n, rng)
-        expected = spec.reference(*inputs)
         emit("size", size=n)
-        t0 = time.perf_counter()
         try:
+            rng = np.random.default_rng(int(job.get("seed", 0)) + n)
+            inputs = spec.make_inputs(n, rng)
+            expected = spec.reference(*inputs)
+            t0 = time.perf_counter()
             call = setup(inputs)
             t1 = time.perf_counter()
             result = call()

@@ -248,11 +248,24 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self._first_run_sizes)
 
     def show_suites(self) -> None:
-        """Show the Suites dock, wide enough for its table and plots."""
+        """Show the Suites dock, wide enough for its table and plots.
+
+        Docked beside the page when the window has room for it; else (the start page
+        is wide) in a window of its own, which the user can dock back.
+        """
         dock = self.suites_dock
+        central = self.centralWidget()
+        room = self.width() - (central.minimumSizeHint().width() if central else 0)
+        if not dock.isVisible() and not dock.isFloating() and room < 900:
+            dock.setFloating(True)
+            geo = self.geometry()
+            dock.resize(max(900, min(1300, geo.width() - 60)), max(650, min(860, geo.height())))
+            dock.move(geo.x() + 30, geo.y() + 30)
         dock.setVisible(True)
         dock.raise_()
-        if not dock.isFloating():
+        if dock.isFloating():
+            dock.activateWindow()
+        else:
             width = max(900, int(self.width() * 0.7))
             self.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
 

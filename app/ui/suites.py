@@ -13,6 +13,7 @@ the table names the tier the assembly really is, with a warning.
 
 from __future__ import annotations
 
+import html
 import math
 import re
 import threading
@@ -449,9 +450,21 @@ class _Call(QThread):
 # -- plots --------------------------------------------------------------------------
 
 
+class LogAxis(pg.AxisItem):  # type: ignore[misc]  # pyqtgraph is untyped
+    """Log-axis labels only at 1, 2 and 5 × 10ⁿ: a short range keeps readable labels."""
+
+    def logTickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        strings: list[str] = super().logTickStrings(values, scale, spacing)
+        out = []
+        for v, text in zip(values, strings, strict=True):
+            mantissa = round(10 ** (float(v) - math.floor(float(v) + 1e-9)), 3)
+            out.append(text if mantissa in (1.0, 2.0, 5.0, 10.0) else "")
+        return out
+
+
 def _plot(title: str, left: str, bottom: str) -> pg.PlotWidget:
-    widget = pg.PlotWidget()
-    widget.setMinimumSize(220, 200)
+    widget = pg.PlotWidget(axisItems={"left": LogAxis("left"), "bottom": LogAxis("bottom")})
+    widget.setMinimumSize(110, 150)
     plot = widget.getPlotItem()
     plot.setTitle(title, size="10pt")
     plot.setLabel("left", left)
@@ -465,13 +478,17 @@ def _plot(title: str, left: str, bottom: str) -> pg.PlotWidget:
     return widget
 
 
-def _legend(widget: pg.PlotWidget, offset: tuple[int, int]) -> None:
-    """A legend with a translucent background, so a curve under it stays visible."""
-    back = widget.backgroundBrush().color()
-    back.setAlpha(190)
-    widget.getPlotItem().addLegend(
-        offset=offset, labelTextSize="8pt", brush=pg.mkBrush(back), verSpacing=-4
-    )
+def legend_html(entries: Sequence[tuple[str, str]]) -> str:
+    """One legend for the three plots: (tier, label) → coloured line samples and names."""
+    parts = []
+    for tier, label in entries:
+        r, g, b = tier_color(tier)
+        sample = "╍╍" if tier == "numpy" else "━━"
+        parts.append(
+            f'<span style="color:#{r:02x}{g:02x}{b:02x}; font-weight:bold">{sample}</span>'
+            f"&nbsp;{html.escape(label)}"
+        )
+    return "&nbsp;&nbsp;&nbsp; ".join(parts)
 
 
 def time_unit(seconds: Sequence[float]) -> tuple[str, float]:
@@ -533,6 +550,7 @@ class SuitesWidget(QWidget):
         self.speedup_curves: dict[str, Any] = {}
         self.roof_points: dict[str, Any] = {}
         self.roof_lines: list[Any] = []
+        self.legend_entries: list[tuple[str, str]] = []
         self._redraw = QTimer(self)
         self._redraw.setSingleShot(True)
         self._redraw.setInterval(60)
@@ -553,7 +571,7 @@ class SuitesWidget(QWidget):
 
     def _build_controls(self) -> QWidget:
         box = QWidget()
-        box.setMinimumWidth(260)
+        box.setMinimumWidth(200)
         box.setMaximumWidth(360)
         lay = QVBoxLayout(box)
         lay.setContentsMargins(0, 0, 4, 0)
@@ -636,15 +654,9 @@ class SuitesWidget(QWidget):
         top = QHBoxLayout()
         top.addWidget(QLabel("Run"))
         self.run_combo = QComboBox()
-        self.run_combo.setMinimumContentsLength(28)
+        self.run_combo.setMinimumContentsLength(12)
         self.run_combo.activated.connect(self._run_chosen)
         top.addWidget(self.run_combo, 1)
-        top.addSpacing(12)
-        top.addWidget(QLabel("Plots for kernel"))
-        self.kernel_combo = QComboBox()
-        self.kernel_combo.setMinimumContentsLength(10)
-        self.kernel_combo.currentIndexChanged.connect(lambda _i: self.refresh_plots())
-        top.addWidget(self.kernel_combo)
         lay.addLayout(top)
         self.message = QLabel("")
         self.message.setTextFormat(Qt.TextFormat.PlainText)
@@ -671,17 +683,31 @@ class SuitesWidget(QWidget):
             header.resizeSection(col, width)
 
         plots = QWidget()
-        play = QHBoxLayout(plots)
+        outer = QVBoxLayout(plots)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(2)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Plots for kernel"))
+        self.kernel_combo = QComboBox()
+        self.kernel_combo.setMinimumContentsLength(10)
+        self.kernel_combo.activated.connect(self._kernel_chosen)
+        self.kernel_combo.currentIndexChanged.connect(lambda _i: self.refresh_plots())
+        bar.addWidget(self.kernel_combo)
+        bar.addSpacing(16)
+        self.legend = QLabel("")
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setWordWrap(True)  # wraps rather than widening the panel
+        bar.addWidget(self.legend, 1)
+        outer.addLayout(bar)
+        play = QHBoxLayout()
         play.setContentsMargins(0, 0, 0, 0)
+        outer.addLayout(play, 1)
         self.time_plot = _plot("time per call", "time per call", "size")
         self.time_plot.getPlotItem().setLogMode(x=True, y=True)
-        _legend(self.time_plot, (6, 6))
         self.speedup_plot = _plot("speedup over scalar", "× scalar", "size")
         self.speedup_plot.getPlotItem().setLogMode(x=True, y=False)
-        _legend(self.speedup_plot, (6, 6))
         self.roof_plot = _plot("roofline", "GFLOP/s", "arithmetic intensity (flop/byte)")
         self.roof_plot.getPlotItem().setLogMode(x=True, y=True)
-        _legend(self.roof_plot, (-6, -6))
         roof_box = QWidget()
         rlay = QVBoxLayout(roof_box)
         rlay.setContentsMargins(0, 0, 0, 0)
@@ -859,6 +885,9 @@ class SuitesWidget(QWidget):
         self._fill_kernel_combo()
         self.refresh_plots()
         failed = sum(1 for c in cells if not c.ok)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1 if cells else 0)
+        self.progress.setFormat(f"saved run {run_id}")
         status = f" ({info.status})" if info is not None and info.status != "complete" else ""
         self.progress_label.setText(
             f"run {run_id}{status}: {len(cells)} cells, {failed} failed"
@@ -953,6 +982,7 @@ class SuitesWidget(QWidget):
         self.worker = worker
         self.progress.setRange(0, max(plan.total, 1))
         self.progress.setValue(0)
+        self.progress.setFormat("%v / %m cells")
         self.progress_label.setText(f"starting {plan.total} cells…")
         self._started = time.monotonic()
         self._update_buttons()
@@ -1046,6 +1076,16 @@ class SuitesWidget(QWidget):
         if self.kernel_combo.currentText() != current:
             self.refresh_plots()
 
+    def _kernel_chosen(self, _index: int) -> None:
+        """The user picked a kernel for the plots: bring its rows into view too."""
+        kernel = self.kernel_combo.currentText()
+        for row in range(self.proxy.rowCount()):
+            if self.proxy.index(row, 0).data() == kernel:
+                self.table.scrollTo(
+                    self.proxy.index(row, 0), QAbstractItemView.ScrollHint.PositionAtTop
+                )
+                break
+
     def _tiers_in_order(self, tiers_seen: Sequence[str]) -> list[str]:
         known = [t for t in self._tier_order if t in tiers_seen]
         return known + sorted(t for t in tiers_seen if t not in known)
@@ -1056,6 +1096,8 @@ class SuitesWidget(QWidget):
         by_tier = _by_tier(cells, kernel) if kernel else {}
         order = self._tiers_in_order(list(by_tier))
         speedup = self.model.speedup
+        self.legend_entries = [(t, tier_label(t, cells)) for t in order]
+        self.legend.setText(legend_html(self.legend_entries))
         self._draw_time(kernel, by_tier, order, cells)
         self._draw_speedup(kernel, by_tier, order, speedup, cells)
         self._draw_roofline(kernel, by_tier, order, cells)

@@ -44,8 +44,8 @@ def numba_impl() -> tuple[Setup, list[Any]]:
     def setup(inputs: Arrays) -> Any:
         x, y = inputs
 
-        def call() -> np.float32:
-            return np.float32(dot(x, y))
+        def call() -> float:
+            return dot(x, y)
 
         return call
 

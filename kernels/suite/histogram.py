@@ -1,8 +1,9 @@
 """Histogram of float32 values in [0, 1) into 256 equal bins, int64 counts.
 
 The numba version works in chunks, in two passes: a vectorizable pass computes each
-value's bin into an int32 buffer, then a scalar pass counts the buffer into four
-interleaved tables (so consecutive increments of one bin do not wait on each other).
+value's bin into a uint32 buffer (unsigned, so numba adds no negative-index wraparound
+to the counting loads), then a scalar pass counts the buffer into four interleaved
+tables (so consecutive increments of one bin do not wait on each other).
 Values outside [0, 1] and NaN are not counted, 1.0 falls in the last bin: as in
 ``np.histogram(x, bins=256, range=(0, 1))``, whose edges ``k/256`` are exact in float32,
 so ``int(x·256)`` is the bin numpy picks.
@@ -49,7 +50,7 @@ def numba_impl() -> tuple[Setup, list[Any]]:
             for i in range(m):
                 v = src[i]
                 b = min(np.int32(v * scale), np.int32(BINS - 1))
-                idx[i] = b if (v >= np.float32(0.0)) & (v <= np.float32(1.0)) else BINS
+                idx[i] = np.uint32(b if (v >= np.float32(0.0)) & (v <= np.float32(1.0)) else BINS)
             # pass 2 (scalar): count
             i = 0
             while i + 4 <= m:
@@ -66,7 +67,7 @@ def numba_impl() -> tuple[Setup, list[Any]]:
 
     def setup(inputs: Arrays) -> Any:
         (x,) = inputs
-        idx = np.empty(CHUNK, dtype=np.int32)
+        idx = np.empty(CHUNK, dtype=np.uint32)
         tables = np.zeros((4, BINS + 1), dtype=np.int64)
         out = np.empty(BINS, dtype=np.int64)
 

@@ -40,8 +40,8 @@ def numba_impl() -> tuple[Setup, list[Any]]:
     def setup(inputs: Arrays) -> Any:
         (x,) = inputs
 
-        def call() -> np.float32:
-            return np.float32(total_sum(x))
+        def call() -> float:
+            return total_sum(x)
 
         return call
 

@@ -23,6 +23,34 @@ from kernels.runner import dask_scheduler
 CALIBRATE_TIMEOUT_S = 180.0
 
 
+#: other names the tier modules use for the same quantity -> the one name used here
+ALIASES = {
+    "h2d_bytes_per_s": "h2d_bps",
+    "d2h_bytes_per_s": "d2h_bps",
+    "launch_latency_s": "launch_s",
+    "device_bandwidth_bytes_per_s": "device_bandwidth",
+    "device_type": "type",
+    "transfer_Bps": "transfer_bps",
+    "scatter_Bps": "scatter_bps",
+    "gather_Bps": "gather_bps",
+}
+
+
+def canonical(data: dict[str, Any]) -> dict[str, Any]:
+    """One tier's calibration with the canonical key names (idempotent)."""
+    out = dict(data)
+    for old, new in ALIASES.items():
+        if old in out and new not in out:
+            out[new] = out[old]
+    return out
+
+
+def canonical_all(cal: dict[str, Any] | None) -> dict[str, Any]:
+    cal = dict(cal or {})
+    cal["tiers"] = {t: canonical(d) for t, d in (cal.get("tiers") or {}).items()}
+    return cal
+
+
 def calibrate_tier(
     tier: str, scheduler: str | None = None, min_time_s: float = 0.2
 ) -> dict[str, Any]:
@@ -34,7 +62,7 @@ def calibrate_tier(
         return {"problem": problem}
     for ev in events:
         if ev.get("event") == "calibration":
-            return dict(ev.get("data") or {})
+            return canonical(dict(ev.get("data") or {}))
     return {"problem": "the worker returned no calibration"}
 
 

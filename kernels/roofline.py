@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from kernels import isa, suite
-from kernels.calibrate import bandwidth_at, best_cpu_tier
+from kernels.calibrate import bandwidth_at, best_cpu_tier, canonical_all
 
 
 def bound(kernel: str, tier: str, size: int, cal: dict[str, Any]) -> tuple[float, str] | None:
     """(seconds, "compute"|"memory"|"transfer") or None when the tier is not calibrated."""
     spec = suite.get(kernel)
-    tiers = cal.get("tiers") or {}
+    tiers = canonical_all(cal).get("tiers") or {}
     flops, nbytes = spec.flops(size), spec.bytes_moved(size)
     key = best_cpu_tier(cal) if tier == "numpy" else tier
     data = tiers.get(key or "")

@@ -34,10 +34,12 @@ from typing import Any, Literal
 import numpy as np
 
 from kernels import isa, suite
-from kernels.calibrate import bandwidth_at, best_cpu_tier
+from kernels.calibrate import bandwidth_at, best_cpu_tier, canonical_all
 from kernels.spec import KernelSpec
 
-TierClass = Literal["scalar", "simd", "gpu", "distributed"]
+#: the seed's tiers: Scalar, SIMD (any ISA level), GPU, Distributed — plus OpenCL on a
+#: CPU device, which is neither a GPU nor numba's SIMD
+TierClass = Literal["scalar", "simd", "gpu", "opencl", "distributed"]
 POLICIES = ("batuta", "batuta-moe", "calibrated", "measured")
 MOE_THRESHOLDS: dict[str, tuple[float | None, float]] = {
     # complexity: (GPU above, SIMD above); None = never GPU
@@ -142,7 +144,9 @@ class Machine:
             return "simd"
         if kind == "dask":
             return "distributed"
-        return "gpu"  # OpenCL, whatever the device (the class batuta would call it)
+        if kind == "opencl-cpu":
+            return "opencl"
+        return "gpu"
 
 
 # -- batuta ------------------------------------------------------------------------
@@ -220,7 +224,7 @@ class CalibratedModel:
     """
 
     def __init__(self, calibration: Mapping[str, Any] | None, cells: Sequence[Mapping[str, Any]]):
-        self.cal: dict[str, Any] = dict(calibration or {})
+        self.cal: dict[str, Any] = canonical_all(dict(calibration or {}))
         self.cells = [c for c in cells if _usable(c)]
         self._by: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
         for c in self.cells:
@@ -344,9 +348,15 @@ class CalibratedModel:
                 if machine.tiers[tier] == "opencl-gpu"
                 else ("Dask" if tier == "dask" else "OpenCL CPU device")
             )
+            if saving <= 0:
+                rejected[tier] = (
+                    f"{label} rejected: its compute alone ({fmt_time(p.compute_s)}) is no "
+                    f"faster than {best_cpu} ({fmt_time(t_cpu)})"
+                )
+                continue
             if saving < ratio * p.overhead_s:
                 rejected[tier] = (
-                    f"{label} rejected: compute saving {fmt_time(max(saving, 0.0))} < "
+                    f"{label} rejected: compute saving {fmt_time(saving)} < "
                     f"{ratio:g} × overhead {fmt_time(p.overhead_s)}"
                 )
                 continue
@@ -453,18 +463,22 @@ class Point:
     #: the chosen tier is statistically indistinguishable from the best (CIs overlap)
     tie: bool
     regret: float  # relative time lost, chosen / best - 1
+    #: the chosen tier is of the fastest tier's class (scalar, SIMD, GPU, …)
+    same_class: bool = False
 
     @property
     def correct(self) -> bool:
-        return self.exact or self.tie
+        """Right at the seed's granularity: the fastest tier's class (or a tie)."""
+        return self.exact or self.tie or self.same_class
 
 
 @dataclass
 class Score:
     policy: str
     points: int
-    accuracy: float  # exact or statistically tied with the fastest
-    exact_accuracy: float
+    accuracy: float  # the fastest tier's class (scalar / SIMD / GPU / …), or tied with it
+    exact_accuracy: float  # the fastest tier itself
+    tier_accuracy: float  # the fastest tier, or one statistically tied with it
     mean_regret: float
     total_regret: float
     worst: list[Point]
@@ -480,11 +494,14 @@ def evaluate(
     machine: Machine | None = None,
     policies: Sequence[str] = ("batuta", "batuta-moe", "calibrated"),
     params: BatutaParams | None = None,
+    out_of_sample: bool = True,
 ) -> tuple[dict[str, Score], list[Point]]:
     """Score each policy on every (kernel, size) point of the benchmark grid.
 
-    The calibrated policy is scored out of sample: the size being judged is left out
-    of the efficiency fit.
+    By default the calibrated policy is scored out of sample: the size being judged is
+    left out of its efficiency fit, as for a size that was never benchmarked. With
+    ``out_of_sample=False`` it sees the whole grid, as it does when asked about a
+    benchmarked size.
     """
     machine = machine or Machine.from_cells(model.cells)
     keys = sorted({(str(c["kernel"]), int(c["size"])) for c in model.cells})
@@ -500,7 +517,8 @@ def evaluate(
         best = min(rows, key=lambda t: float(rows[t]["median_s"]))
         best_s = float(rows[best]["median_s"])
         for policy in policies:
-            d = decide(policy, kernel, n, machine, model, params, leave_out=n)
+            d = decide(policy, kernel, n, machine, model, params,
+                       leave_out=n if out_of_sample else None)  # fmt: skip
             chosen = d.tier
             row = rows.get(chosen or "")
             if row is None:
@@ -509,8 +527,9 @@ def evaluate(
                 continue
             cs = float(row["median_s"])
             tie = chosen != best and _overlap(row, rows[best])
+            same = chosen is not None and machine.class_of(chosen) == machine.class_of(best)
             points.append(Point(kernel, n, policy, chosen, best, cs, best_s, chosen == best, tie,
-                                cs / best_s - 1.0))  # fmt: skip
+                                cs / best_s - 1.0, same))  # fmt: skip
     scores: dict[str, Score] = {}
     for policy in policies:
         pts = [p for p in points if p.policy == policy]
@@ -523,6 +542,7 @@ def evaluate(
             len(pts),
             sum(p.correct for p in pts) / len(pts),
             sum(p.exact for p in pts) / len(pts),
+            sum(p.exact or p.tie for p in pts) / len(pts),
             float(np.mean([p.regret for p in finite])) if finite else float("inf"),
             sum((p.chosen_s or 0) - p.best_s for p in finite) / total_best,
             sorted(pts, key=lambda p: -p.regret)[:5],

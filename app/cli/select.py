@@ -88,19 +88,25 @@ def _accuracy(args: argparse.Namespace) -> int:
         })  # fmt: skip
         return 0
     rows = [
-        [s.policy, s.points, f"{100 * s.accuracy:.0f}%", f"{100 * s.exact_accuracy:.0f}%",
-         f"{100 * s.mean_regret:.1f}%", f"{100 * s.total_regret:.1f}%"]
+        [s.policy, s.points, f"{100 * s.accuracy:.0f}%", f"{100 * s.tier_accuracy:.0f}%",
+         f"{100 * s.exact_accuracy:.0f}%", f"{100 * s.mean_regret:.1f}%",
+         f"{100 * s.total_regret:.1f}%"]
         for s in scores.values()
     ]  # fmt: skip
     print(
         f"benchmark run {run_id}: {len({(p.kernel, p.size) for p in points})} (kernel, size) points"
     )
-    print(table(["POLICY", "POINTS", "ACCURACY", "EXACT", "MEAN REGRET", "TOTAL REGRET"], rows,
-                right={1, 2, 3, 4, 5}))  # fmt: skip
+    print(table(["POLICY", "POINTS", "ACCURACY", "TIER", "EXACT", "MEAN REGRET", "TOTAL REGRET"],
+                rows, right={1, 2, 3, 4, 5, 6}))  # fmt: skip
+    print(
+        "\naccuracy: the pick is of the fastest tier's class (scalar, SIMD, GPU, OpenCL, "
+        "Dask) or tied with the fastest; tier: the fastest tier or tied with it (95 % CIs); "
+        "exact: the fastest tier itself. The calibrated policy is judged out of sample."
+    )
     if not model.cal:
         print("\n(no calibration: the calibrated policy interpolated measured times; "
               "run `sovprof calibrate`)")  # fmt: skip
-    misses = [p for p in points if p.policy == "calibrated" and not p.correct]
+    misses = [p for p in points if p.policy == "calibrated" and not (p.exact or p.tie)]
     if misses:
         print("\ncalibrated misses:")
         for p in misses:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSpinBox,
     QStackedWidget,
+    QTabWidget,
     QToolBar,
     QWidget,
 )
@@ -33,6 +34,7 @@ from app.ui.counters_panel import CountersWidget
 from app.ui.flamegraph import FlameGraphWidget
 from app.ui.picker import ProcessPickerDialog
 from app.ui.recording import Health, RecordingController, Target
+from app.ui.selector_panel import SelectorPanel
 from app.ui.source_view import SourceViewWidget
 from app.ui.start import StartPage
 from app.ui.state import ViewState
@@ -96,9 +98,15 @@ class MainWindow(QMainWindow):
         # Kernel suites: a dock of its own (not in self.docks: the profile pages leave it be),
         # hidden until asked for; it loads its data when first shown.
         self.suites = SuitesWidget(store_path)
-        self.suites_dock = QDockWidget("Suites", self)
+        self.selector = SelectorPanel(store_path)
+        self.suites.runFinished.connect(lambda _run: self.selector.reload())
+        self.kernel_tabs = QTabWidget()
+        self.kernel_tabs.setDocumentMode(True)
+        self.kernel_tabs.addTab(self.suites, "Suites")
+        self.kernel_tabs.addTab(self.selector, "Selector")
+        self.suites_dock = QDockWidget("Kernels", self)
         self.suites_dock.setObjectName("dock-Suites")
-        self.suites_dock.setWidget(self.suites)
+        self.suites_dock.setWidget(self.kernel_tabs)
         self.addDockWidget(
             Qt.DockWidgetArea.RightDockWidgetArea, self.suites_dock, Qt.Orientation.Horizontal
         )
@@ -203,6 +211,10 @@ class MainWindow(QMainWindow):
         self.act_suites.setToolTip("Run the kernel suites across scalar, SIMD, OpenCL and Dask")
         self.act_suites.triggered.connect(self.show_suites)
         tools.addAction(self.act_suites)
+        self.act_selector = QAction("Backend selector…", self, shortcut=QKeySequence("Ctrl+J"))
+        self.act_selector.setToolTip("Which tier each selector policy picks, and why")
+        self.act_selector.triggered.connect(self.show_selector)
+        tools.addAction(self.act_selector)
 
         sessions = mb.addMenu("&Session")
         rename = QAction("Rename…", self, shortcut=QKeySequence("F2"))
@@ -268,6 +280,10 @@ class MainWindow(QMainWindow):
         else:
             width = max(900, int(self.width() * 0.7))
             self.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
+
+    def show_selector(self) -> None:
+        self.show_suites()
+        self.kernel_tabs.setCurrentWidget(self.selector)
 
     def _first_run_sizes(self) -> None:
         self.resizeDocks(

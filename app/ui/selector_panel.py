@@ -109,6 +109,7 @@ CLASS_COLORS: dict[str, RGB] = {
     "scalar": (189, 189, 189),
     "simd": (66, 146, 198),
     "gpu": OPENCL_GPU,
+    "opencl": (150, 110, 200),
     "distributed": (166, 118, 76),
 }
 WRONG: RGB = (220, 30, 30)
@@ -425,11 +426,12 @@ def _e(text: object) -> str:
     return html.escape(str(text))
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+def _table(header: Sequence[str] | None, rows: Sequence[Sequence[str]]) -> str:
     pad = "style='padding-right:14px'"
-    head = "".join(f"<th align='left' {pad}>{_e(h)}</th>" for h in header)
+    head = "".join(f"<th align='left' {pad}>{_e(h)}</th>" for h in header or ())
     body = "".join("<tr>" + "".join(f"<td {pad}>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table cellspacing='0' cellpadding='1'><tr>{head}</tr>{body}</table>"
+    head_row = f"<tr>{head}</tr>" if header else ""
+    return f"<table cellspacing='0' cellpadding='1'>{head_row}{body}</table>"
 
 
 def explain(policy: str, cell: MapCell, data: SelectorData, others: dict[str, MapCell]) -> str:
@@ -460,7 +462,7 @@ def explain(policy: str, cell: MapCell, data: SelectorData, others: dict[str, Ma
         ]  # fmt: skip
         if spec.batuta_op == "elementwise":
             rows[-1][1] += " — not used: elementwise never goes to the GPU"
-        parts.append("batuta's cost model:" + _table(["", ""], rows))
+        parts.append("batuta's cost model:" + _table(None, rows))
     if policy == "calibrated" and d.predicted:
         how = d.inputs.get("how", {})
         comp = d.inputs.get("compute_s", {})
@@ -476,7 +478,11 @@ def explain(policy: str, cell: MapCell, data: SelectorData, others: dict[str, Ma
                 f"<span style='color:gray'>{_e(how.get(t, ''))}</span>",
             ])  # fmt: skip
         parts.append(
-            "Predicted (out of sample: this size is left out of the efficiency fit):"
+            (
+                "Predicted (out of sample: this size is left out of the efficiency fit):"
+                if data.has_bench
+                else "Predicted (from the calibration alone):"
+            )
             + _table(["tier", "total", "compute", "overhead", "how"], rows)
         )
     if d.rejected:
@@ -521,6 +527,11 @@ def explain(policy: str, cell: MapCell, data: SelectorData, others: dict[str, Ma
                 f"≈ agrees within the confidence intervals: {p.chosen} "
                 f"{fmt_time(p.chosen_s or 0)} vs fastest {p.best} {fmt_time(p.best_s)} "
                 f"(+{100 * p.regret:.0f} %)."
+            )
+        elif p.same_class:
+            verdict = (
+                f"≈ agrees on the tier class: {p.chosen} {fmt_time(p.chosen_s or 0)} vs "
+                f"fastest {p.best} {fmt_time(p.best_s)} (+{100 * p.regret:.0f} %)."
             )
         elif p.chosen_s is None:
             verdict = f"✗ {p.chosen or 'nothing'} was not measured here; {p.best} was fastest."
@@ -1138,7 +1149,10 @@ class SelectorPanel(QWidget):
             f"<span style='color:rgb({r},{g},{b}); font-weight:bold'>▢&nbsp;✗</span>"
             "&nbsp;not&nbsp;the&nbsp;measured&nbsp;fastest"
         )
-        items.append("<b>≈</b>&nbsp;tied&nbsp;with&nbsp;the&nbsp;fastest&nbsp;(95&nbsp;%&nbsp;CIs)")
+        items.append(
+            "<b>≈</b>&nbsp;tied&nbsp;with&nbsp;the&nbsp;fastest&nbsp;(95&nbsp;%&nbsp;CIs); "
+            "no&nbsp;mark&nbsp;on&nbsp;a&nbsp;tier&nbsp;of&nbsp;the&nbsp;fastest's&nbsp;class"
+        )
         self.legend.setText(" &nbsp;&nbsp; ".join(items))
 
     def _fill_table(self) -> None:
@@ -1233,6 +1247,11 @@ class SelectorPanel(QWidget):
                         "from measured times alone), so wherever it saves time its ratio is "
                         f"infinite and it passes the {params.ratio:g}× test (▲ at the top)."
                     )
+                elif all(data.model.predict(kernel, tier, int(n)) is None for n in marks):
+                    notes.append(
+                        f"calibrated: {tier} cannot be predicted (its calibration is incomplete "
+                        "and it was not benchmarked)."
+                    )
                 elif not np.isfinite(arr).any():
                     notes.append(
                         f"calibrated: {tier} never saves compute over the best CPU tier here "
@@ -1288,8 +1307,13 @@ class SelectorPanel(QWidget):
                              f"({spec.size_meaning}).")  # fmt: skip
         elif not elementwise:
             above = batuta_ratio(kernel, [sizes[0]], params)[0] > params.ratio
+            why = (
+                "the ratio does not depend on size"
+                if spec.batuta_op == "reduction"
+                else "at every size"
+            )
             notes.insert(0, f"batuta {'always' if above else 'never'} sends {kernel} to the GPU "
-                         "with these constants: the ratio does not depend on size.")  # fmt: skip
+                         f"with these constants: {why}.")  # fmt: skip
         plot.setXRange(math.log10(xs[0]), math.log10(xs[-1]), padding=0.02)
         plot.setYRange(ly0, ly1, padding=0)
         plot.setTitle(f"batuta's {params.ratio:g}× rule · {kernel}", size="10pt")
@@ -1358,6 +1382,8 @@ class SelectorPanel(QWidget):
         ]
         if not data.has_calibration:
             parts = ["solid: measured; dashed: interpolated (no calibration)."]
+        elif not data.has_bench:
+            parts = ["dashed: the calibrated model's prediction (nothing measured yet)."]
         if cross:
             shown = ", ".join(f"{c.a} = {c.b} at n ≈ {fmt_n(c.size)}" for c in cross[:6])
             more = f" (+{len(cross) - 6} more)" if len(cross) > 6 else ""

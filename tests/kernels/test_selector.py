@@ -95,7 +95,8 @@ def test_classes_map_to_real_tiers_and_say_when_they_fall_back() -> None:
     d = decide("batuta-moe", "matmul", 20_000, WITH_GPU)
     assert d.tier == "opencl:1:0"
     assert decide("batuta", "saxpy", 10, HERE).tier == "scalar"
-    assert HERE.class_of("opencl:0:0") == "gpu"  # batuta's class name for any OpenCL
+    assert HERE.class_of("opencl:0:0") == "opencl"  # a CPU device is not a GPU
+    assert WITH_GPU.class_of("opencl:1:0") == "gpu"
     assert HERE.tiers["opencl:0:0"] == "opencl-cpu"
 
 

@@ -207,9 +207,13 @@ def test_main_window_has_the_suites_dock(
         )
         action.trigger()
         dock = win.suites_dock
-        assert dock.isVisible() and dock.windowTitle() == "Suites"
+        assert dock.isVisible() and dock.windowTitle() == "Kernels"
+        assert win.kernel_tabs.currentWidget() is win.suites
         assert dock.isFloating() or dock.width() >= 900  # room for the table and the plots
         qtbot.waitUntil(lambda: win.suites.tiers_ready, timeout=30000)
         assert win.suites.kernel_list.count() >= 3
+        win.act_selector.trigger()
+        assert win.kernel_tabs.currentWidget() is win.selector
+        assert win.selector.isVisible()
     finally:
         win.suites.shutdown()

@@ -12,6 +12,7 @@ Examples:
   sovprof select dot --size 1M --policy all --json
   sovprof select matmul --size 20000 --policy batuta --pcie-bw 64e9
   sovprof select --accuracy
+  sovprof select --session last      # advice beside a profile's hot numpy calls
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from app.cli.bench import parse_sizes
 from app.cli.common import open_store
 from app.cli.errors import CliError, UsageError
 from app.cli.output import print_json, table
+from app.core.advice import default_machine
 from app.core.store import StoreError
 from app.core.suites import load_selector_model
-from kernels import isa, selector, suite
+from kernels import selector, suite
 
 HELP = "show the tier each selector policy picks for a kernel and size, and why"
 
@@ -40,6 +42,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="which policy (default: all, side by side)",
     )
     p.add_argument("--accuracy", action="store_true", help="score the policies on the grid")
+    p.add_argument(
+        "--session",
+        metavar="SESSION",
+        help="advice for a profile's hot frames that call a bundled kernel's operation",
+    )
     p.add_argument("--run", default="latest", help="benchmark run or baseline (default latest)")
     p.add_argument("--pcie-bw", type=float, metavar="B/S", help="batuta: PCIe bytes/s (32e9)")
     p.add_argument("--gpu-flops", type=float, metavar="F", help="batuta: GPU FLOP/s (20e12)")
@@ -68,12 +75,6 @@ def _model(args: argparse.Namespace) -> tuple[int | None, selector.CalibratedMod
             raise CliError(str(exc)) from None
 
 
-def _machine(model: selector.CalibratedModel) -> selector.Machine:
-    if model.cells:
-        return selector.Machine.from_cells(model.cells)
-    return selector.Machine.from_ids(["scalar", *(lv.tier for lv in isa.available_levels())])
-
-
 def _accuracy(args: argparse.Namespace) -> int:
     run_id, model = _model(args)
     if run_id is None or not model.cells:
@@ -82,7 +83,7 @@ def _accuracy(args: argparse.Namespace) -> int:
     if args.json:
         print_json({
             "run": run_id,
-            "calibrated": bool(model.cal),
+            "calibrated": bool(model.tiers()),
             "scores": {k: v.as_dict() for k, v in scores.items()},
             "points": [p.__dict__ for p in points],
         })  # fmt: skip
@@ -103,7 +104,7 @@ def _accuracy(args: argparse.Namespace) -> int:
         "Dask) or tied with the fastest; tier: the fastest tier or tied with it (95 % CIs); "
         "exact: the fastest tier itself. The calibrated policy is judged out of sample."
     )
-    if not model.cal:
+    if not model.tiers():
         print("\n(no calibration: the calibrated policy interpolated measured times; "
               "run `sovprof calibrate`)")  # fmt: skip
     misses = [p for p in points if p.policy == "calibrated" and not (p.exact or p.tie)]
@@ -115,11 +116,44 @@ def _accuracy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _advice(args: argparse.Namespace) -> int:
+    from app.cli.common import resolve_session
+    from app.core.advice import advise
+
+    with open_store(args) as store:
+        try:
+            profile = store.load_profile(resolve_session(store, args.session))
+            _run_id, model = load_selector_model(store, args.run)
+        except StoreError as exc:
+            raise CliError(str(exc)) from None
+    found = advise(profile, model, default_machine(model), params=_params(args))
+    if args.json:
+        print_json({
+            "session": args.session,
+            "advice": [
+                {"function": a.function, "file": a.file, "kernel": a.kernel,
+                 "self_share": a.self_share, "total_share": a.total_share,
+                 "ranges": {p: [r.__dict__ for r in rs] for p, rs in a.ranges.items()},
+                 "sentence": a.sentence()}
+                for a in found
+            ],
+        })  # fmt: skip
+        return 0
+    if not found:
+        print("no hot frame (≥ 1 % of samples) is a call into a bundled kernel's operation")
+        return 0
+    for a in found:
+        print(f"{100 * a.total_share:5.1f}%  {a.sentence()}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     if args.accuracy:
         return _accuracy(args)
+    if args.session:
+        return _advice(args)
     if not args.kernel or not args.size:
-        raise UsageError("give a KERNEL and --size N, or --accuracy")
+        raise UsageError("give a KERNEL and --size N, or --accuracy, or --session SESSION")
     try:
         suite.get(args.kernel)
     except suite.UnknownKernel as exc:
@@ -131,10 +165,10 @@ def run(args: argparse.Namespace) -> int:
     policies = list(selector.POLICIES) if args.policy == "all" else [args.policy]
     needs_data = {"calibrated", "measured"} & set(policies)
     run_id, model = _model(args) if needs_data else (None, selector.CalibratedModel(None, []))
-    machine = _machine(model)
+    machine = default_machine(model)
     decisions: list[dict[str, Any]] = []
     for policy in policies:
-        if policy in needs_data and not model.cells and not model.cal:
+        if policy in needs_data and not model.cells and not model.tiers():
             if args.policy != "all":
                 raise CliError(
                     f"the {policy} policy needs data: run `sovprof calibrate` and `sovprof bench`"

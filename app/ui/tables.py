@@ -343,6 +343,12 @@ class TopFunctionsWidget(QWidget):
         self.filter_edit.textChanged.connect(self._on_filter_text)
         self.summary = QLabel(self)
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
+        # the backend selector's advice when the selected function calls a kernel's op
+        self.advice = QLabel(self)
+        self.advice.setTextFormat(Qt.TextFormat.PlainText)
+        self.advice.setWordWrap(True)
+        self.advice.setVisible(False)
+        self._advice_model: Any = None
 
         self.view = _make_table(self)
         self.view.setModel(self.proxy)
@@ -362,6 +368,7 @@ class TopFunctionsWidget(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.view)
+        layout.addWidget(self.advice)
 
         self._refresher = ViewRefresher(self, self.refresh, lambda: state.generation)
         self._refresher.follow(state.profileChanged, state.filterChanged, state.countersChanged)
@@ -394,6 +401,24 @@ class TopFunctionsWidget(QWidget):
     def _on_selection(self) -> None:
         if not self._sync.syncing:
             self._sync.show_function(self.model.row_of(self.state.selected_function))
+        self.show_advice()
+
+    def show_advice(self) -> None:
+        """The selector's advice for the selected function, if it calls a kernel's op."""
+        from app.core.advice import advice_for_row
+
+        row = self.model.row_of(self.state.selected_function)
+        text = None
+        if row is not None:
+            if self._advice_model is None:
+                from kernels.selector import load_model
+
+                self._advice_model = load_model() or False
+            text = advice_for_row(
+                self.model.function_row(row), self._advice_model or None, self.model.total_samples()
+            )
+        self.advice.setText(f"Selector: {text}" if text else "")
+        self.advice.setVisible(bool(text))
 
 
 # -- caller / callee ------------------------------------------------------------

@@ -198,3 +198,18 @@ def test_a_hidden_table_refreshes_when_shown(qtbot: QtBot) -> None:
     assert "121 samples" in w.summary.text()  # not recomputed while hidden
     w.show()
     qtbot.waitUntil(lambda: "12 samples" in w.summary.text())
+
+
+def test_selected_numpy_call_shows_the_selectors_advice(qtbot: QtBot) -> None:
+    p = Profile(rate_hz=100)
+    main = p.frames.intern("main", "app.py", 1)
+    hist = p.frames.intern("histogram", "/venv/site-packages/numpy/lib/_histograms_impl.py", 9)
+    t = p.add_thread(1, 11, "MainThread")
+    w = p.add_window(Window(0.0, 1.0))
+    p.add_samples(w, t, {p.stacks.intern([main, hist]): 80, p.stacks.intern([main]): 20})
+    state, widget = make_widget(qtbot, p)
+    state.select_function(fid(p, "main"))
+    assert not widget.advice.isVisible()
+    state.select_function(fid(p, "histogram"))
+    qtbot.waitUntil(widget.advice.isVisible, timeout=2000)
+    assert "Histogram" in widget.advice.text() and "batuta" in widget.advice.text()

@@ -311,7 +311,14 @@ class CalibratedModel:
             if not xs:
                 return None
             eff = float(np.exp(np.interp(math.log(n), xs, ys)))
-            how = f"roofline × {eff:.0%} efficiency measured at {len(xs)} other sizes"
+            where = "other sizes" if leave_out is not None else "sizes"
+            how = f"roofline × {eff:.0%} efficiency measured at {len(xs)} {where}"
+            factor = _overhead_factor(self, spec, tier, rows, n)
+            if factor is not None:
+                # host-side costs the calibration cannot see (driver, copies of pageable
+                # memory), as the benchmark measured them around the kernel itself
+                overhead *= factor
+                how += f"; overhead × {factor:.2g} as measured around the kernel"
         compute_s = compute / eff
         return Prediction(compute_s + overhead, compute_s, overhead, how)
 
@@ -380,6 +387,30 @@ class CalibratedModel:
         }
         return Decision("calibrated", spec.name, n, machine.class_of(choice), choice, reason,
                         predicted, inputs, rejected)  # fmt: skip
+
+
+def _overhead_factor(
+    model: CalibratedModel, spec: KernelSpec, tier: str, rows: Sequence[Mapping[str, Any]], n: int
+) -> float | None:
+    """measured / calibrated overhead of OpenCL cells, interpolated (log-log) at ``n``.
+
+    The measured overhead is end-to-end minus device time: the copies and launches as
+    this program really pays them (pageable memory, driver calls). Scaling the
+    calibrated overhead by it keeps the calibration's growth with size beyond the
+    measured range.
+    """
+    pts = []
+    for c in rows:
+        kernel_s = float((c.get("phases") or {}).get("kernel_s") or 0.0)
+        r = model.roof(spec, tier, int(c["size"]))
+        if kernel_s <= 0 or r is None or r[1] <= 0:
+            continue
+        measured = max(1e-9, float(c["median_s"]) - kernel_s)
+        pts.append((math.log(int(c["size"])), math.log(measured / r[1])))
+    if not pts:
+        return None
+    pts.sort()
+    return float(np.exp(np.interp(math.log(n), [p[0] for p in pts], [p[1] for p in pts])))
 
 
 def _usable(c: Mapping[str, Any]) -> bool:

@@ -125,5 +125,17 @@ def test_calibrate_then_bench_then_select_accuracy(tmp_path: Path) -> None:
     cal_d = next(d for d in sel["decisions"] if d["policy"] == "calibrated")
     assert set(cal_d["predicted"]) == {"scalar", "avx512"}
     assert cal_d["tier"] == "avx512", cal_d["reason"]
-    model = json.loads((tmp_path / "selector-model.json").read_text())
-    assert len(model["cells"]) == 12 and model["calibration"]["tiers"]
+    doc = json.loads((tmp_path / "selector-model.json").read_text())
+    assert len(doc["cells"]) == 12 and doc["calibration"]["tiers"]
+    # the calibrated model tracks the measured times: exactly at benchmarked sizes, and
+    # within 2× at the middle size when that size is left out of its fit
+    from kernels.selector import load_model
+
+    model = load_model(tmp_path / "selector-model.json")
+    assert model is not None
+    for c in model.cells:
+        pred = model.predict(c["kernel"], c["tier"], c["size"])
+        assert pred is not None and pred.total_s == pytest.approx(c["median_s"], rel=0.01)
+        if c["size"] == 65536:
+            held = model.predict(c["kernel"], c["tier"], c["size"], leave_out=c["size"])
+            assert held is not None and 0.5 < held.total_s / c["median_s"] < 2.0, (c, held)

@@ -218,6 +218,10 @@ def main() -> int:
     try:
         if job.get("mode") == "calibrate":
             emit("calibration", tier=job["tier"], data=calibrate_job(job))
+        elif job.get("mode") == "rules":
+            from kernels import rules
+
+            emit("rules", rule=job["rule"], rows=rules.run_in_worker(job))
         else:
             run_job(job)
     except Exception as exc:

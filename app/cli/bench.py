@@ -35,7 +35,7 @@ from app.core.suites import (
     run_and_store,
     speedup_over_scalar,
 )
-from kernels import suite, tiers
+from kernels import isa, suite, tiers
 from kernels.runner import Cell
 
 HELP = "run kernel suites across tiers (scalar, SIMD, OpenCL, Dask) with statistics"
@@ -59,7 +59,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--baseline", metavar="NAME", help="compare with baseline NAME (or a run id)")
     p.add_argument("--list", action="store_true", help="list saved runs and baselines")
     p.add_argument("--json", action="store_true", help="print one JSON document")
-    p.add_argument("--rules", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument(
+        "--rules",
+        action="store_true",
+        help="measure the seed's rules of thumb (alignment, algorithm, allocation)",
+    )
     add_scheduler_argument(p)
 
 
@@ -99,6 +103,43 @@ def result_json(c: Cell) -> dict[str, Any]:
     return d
 
 
+def _rules(args: argparse.Namespace) -> int:
+    from kernels import rules
+
+    simd = None
+    if args.tiers:
+        simd = [t.strip() for t in args.tiers.split(",") if isa.level(t.strip())]
+        if not simd:
+            raise UsageError("--rules takes SIMD tiers, e.g. --tiers avx2,avx512")
+    bar = ProgressBar()
+    try:
+        results, problems = rules.run_rules(simd, quick=args.quick, progress=bar)
+    finally:
+        bar.close()
+    sentences = rules.summary(results)
+    if args.json:
+        print_json({
+            "claims": rules.CLAIMS,
+            "summary": sentences,
+            "results": [r.as_dict() for r in results],
+            "problems": problems,
+        })  # fmt: skip
+        return 0
+    rows = [
+        [r.rule, r.tier, r.case, f"{r.size:,}", _t(r.fast_s), _t(r.slow_s),
+         f"{r.ratio:.2f}× [{r.ci_low:.2f}, {r.ci_high:.2f}]", r.verdict]
+        for r in results
+    ]  # fmt: skip
+    print(table(["RULE", "TIER", "CASE", "SIZE", "FAST", "SLOW", "SLOW/FAST (95% CI)", "VERDICT"],
+                rows, right={3, 4, 5}))  # fmt: skip
+    print()
+    for rule, claim in rules.CLAIMS.items():
+        print(f"{rule}: the seed says “{claim}”. Here: {sentences.get(rule, 'not measured')}")
+    for what, why in problems.items():
+        print(f"{what}: failed: {why}")
+    return 0
+
+
 def _list(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         runs = store.bench_runs()
@@ -122,7 +163,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     if args.rules:
-        raise CliError("the rules-of-thumb suite is not built yet")
+        return _rules(args)
     if args.list:
         return _list(args)
     if args.samples is not None and args.samples < 1:

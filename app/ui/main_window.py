@@ -34,6 +34,7 @@ from app.ui.counters_panel import CountersWidget
 from app.ui.flamegraph import FlameGraphWidget
 from app.ui.picker import ProcessPickerDialog
 from app.ui.recording import Health, RecordingController, Target
+from app.ui.rules_panel import RulesPanel
 from app.ui.selector_panel import SelectorPanel
 from app.ui.source_view import SourceViewWidget
 from app.ui.start import StartPage
@@ -104,6 +105,8 @@ class MainWindow(QMainWindow):
         self.kernel_tabs.setDocumentMode(True)
         self.kernel_tabs.addTab(self.suites, "Suites")
         self.kernel_tabs.addTab(self.selector, "Selector")
+        self.rules = RulesPanel()
+        self.kernel_tabs.addTab(self.rules, "Rules of thumb")
         self.suites_dock = QDockWidget("Kernels", self)
         self.suites_dock.setObjectName("dock-Suites")
         self.suites_dock.setWidget(self.kernel_tabs)

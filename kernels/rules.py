@@ -22,6 +22,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -121,9 +122,9 @@ def _alignment(budget_s: float, quick: bool) -> list[dict[str, Any]]:
             times = {}
             for label, (x, y, o) in arrays.items():
                 if kernel == "saxpy":
-                    times[label] = _samples(lambda x=x, y=y, o=o: saxpy(2.5, x, y, o), budget_s)
+                    times[label] = _samples(partial(saxpy, 2.5, x, y, o), budget_s)
                 else:
-                    times[label] = _samples(lambda x=x, y=y: dot(x, y), budget_s)
+                    times[label] = _samples(partial(dot, x, y), budget_s)
             addr = {k: [int(a.ctypes.data % 64) for a in v] for k, v in arrays.items()}
             out.append({"case": kernel, "size": n, "fast": "aligned", "slow": "misaligned",
                         "fast_samples": times["aligned"], "slow_samples": times["misaligned"],
@@ -186,12 +187,12 @@ def _algorithm(budget_s: float, quick: bool) -> list[dict[str, Any]]:
         eps = 10.0 / n  # about 20 neighbours each, whatever n
         expect = pairs_sorted_py(lst, eps)
         variants: dict[str, Callable[[], int]] = {
-            "python O(n log n)": lambda lst=lst, eps=eps: pairs_sorted_py(lst, eps),
-            "simd O(n²)": lambda arr=arr, eps=eps: quadratic(arr, eps),
-            "simd O(n log n)": lambda arr=arr, eps=eps: sweep(arr, eps),
+            "python O(n log n)": partial(pairs_sorted_py, lst, eps),
+            "simd O(n²)": partial(quadratic, arr, eps),
+            "simd O(n log n)": partial(sweep, arr, eps),
         }
         if n <= 3000:  # pure-Python O(n²) beyond this takes seconds per call
-            variants["python O(n²)"] = lambda lst=lst, eps=eps: pairs_quadratic_py(lst, eps)
+            variants["python O(n²)"] = partial(pairs_quadratic_py, lst, eps)
         times = {}
         for name, fn in variants.items():
             got = fn()
@@ -255,8 +256,8 @@ def _allocation(budget_s: float, quick: bool) -> list[dict[str, Any]]:
         iters = max(1, (1 << 20) // n)
         for impl, slow_fn, fast_fn in (("numpy", numpy_alloc, numpy_reuse),
                                        ("numba", alloc_loop, reuse_loop)):  # fmt: skip
-            slow = _samples(lambda f=slow_fn, a=a, b=b, k=iters: f(a, b, k), budget_s)
-            fast = _samples(lambda f=fast_fn, a=a, b=b, k=iters: f(a, b, k), budget_s)
+            slow = _samples(partial(slow_fn, a, b, iters), budget_s)
+            fast = _samples(partial(fast_fn, a, b, iters), budget_s)
             out.append({"case": f"{impl}: allocate per iteration vs reuse", "size": n,
                         "fast": "preallocated", "slow": "allocating",
                         "fast_samples": [t / iters for t in fast],

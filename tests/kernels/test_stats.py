@@ -10,7 +10,7 @@ from kernels import stats
 
 def test_summary_median_ci_and_tukey_outliers() -> None:
     rng = np.random.default_rng(7)
-    x = list(rng.normal(1.0, 0.01, 50)) + [1.2, 0.5]  # one high severe, one low severe
+    x = [*rng.normal(1.0, 0.01, 50), 1.2, 0.5]  # one high severe, one low severe
     s = stats.summarize(x)
     assert s.n == 52
     assert s.ci_low <= s.median <= s.ci_high

@@ -7,6 +7,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from kernels_faulty import _spec  # noqa: E402
+from kernels_faulty import _spec
 
 SPEC = _spec("wrong", wrong=True)

@@ -25,6 +25,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     target.add_argument("--pid", type=int, help="attach to this process and record live")
     target.add_argument("--demo", action="store_true", help="record the demo workload live")
     target.add_argument("--session", metavar="SESSION", help="open a saved session")
+    target.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="record every worker of a Dask cluster live (ADDRESS or `embedded`)",
+    )
     p.add_argument("--screenshot", metavar="FILE.png", help="save a grab of the window and exit")
     p.add_argument("--after", type=float, default=3.0, metavar="S", help="seconds before the grab")
     p.add_argument("--select", metavar="FUNCTION", help="select this function once it is sampled")
@@ -70,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
             store_path=store_path(args),
             pid=args.pid,
             demo=args.demo,
+            dask=args.dask,
             command=list(args.target_cmd),
             session=session,
             screenshot=args.screenshot,

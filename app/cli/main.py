@@ -11,17 +11,22 @@ from typing import NoReturn
 
 from app import __version__
 from app.cli import (
+    allocations,
     bench,
     calibrate,
     counters,
+    diff,
+    doctor,
     export,
     gui,
     importcmd,
     ps,
     record,
+    report,
     select,
     sessions,
     tiers,
+    waste,
 )
 from app.cli.errors import CliError, UsageError
 
@@ -37,6 +42,11 @@ COMMANDS: dict[str, ModuleType] = {
     "bench": bench,
     "calibrate": calibrate,
     "select": select,
+    "doctor": doctor,
+    "report": report,
+    "diff": diff,
+    "allocations": allocations,
+    "waste": waste,
 }
 
 

@@ -18,12 +18,15 @@ import time
 from types import FrameType
 from typing import Any
 
+from app.cli import allocations as alloc_cli
+from app.cli.cluster import add_cluster_arguments, run_cluster
 from app.cli.common import open_store, top_json, top_table
 from app.cli.errors import CliError, UsageError
 from app.cli.output import print_json
 from app.core.counters.base import TargetGoneError
 from app.core.counters.recorder import CounterRecorder
 from app.core.model.profile import Profile
+from app.core.privileges import allow_tracing_by
 from app.core.processes import TargetError, check_target
 from app.core.sampling.live import LiveSampler, SamplerStats
 from app.core.sampling.pyspy import PySpyMissingError, SamplerError, SamplerOptions, find_pyspy
@@ -66,14 +69,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--no-counters", action="store_true", help="do not read perf_event/psutil/GPU counters"
     )
+    p.add_argument("--allocations", action="store_true", help="also record allocations (memray)")
+    add_cluster_arguments(p)
 
 
 def _validate(args: argparse.Namespace) -> None:
-    chosen = sum([args.pid is not None, bool(args.demo), bool(args.target_cmd)])
+    chosen = sum([args.pid is not None, bool(args.demo), bool(args.target_cmd), bool(args.dask)])
     if chosen == 0:
-        raise UsageError("say what to record: --pid PID, --demo, or -- CMD ...")
+        raise UsageError("say what to record: --pid PID, --demo, --dask ADDRESS, or -- CMD ...")
     if chosen > 1:
-        raise UsageError("give only one of --pid, --demo, or -- CMD ...")
+        raise UsageError("give only one of --pid, --demo, --dask, or -- CMD ...")
     if not 1 <= args.rate <= 10_000:
         raise UsageError("--rate must be between 1 and 10000 samples per second")
     if args.duration is not None and args.duration <= 0:
@@ -84,7 +89,13 @@ def _launch(cmd: list[str], json_mode: bool) -> subprocess.Popen[bytes]:
     try:
         # In --json mode stdout carries exactly one document: the program's
         # stdout goes to our stderr instead.
-        return subprocess.Popen(cmd, stdout=sys.stderr if json_mode else None)
+        # Under Yama ptrace_scope=1 py-spy (our child) may not trace its sibling unless
+        # the program declares us as its tracer before exec.
+        return subprocess.Popen(
+            cmd,
+            stdout=sys.stderr if json_mode else None,
+            preexec_fn=allow_tracing_by(os.getpid()),  # one prctl call, no locks
+        )
     except FileNotFoundError:
         raise CliError(f"cannot run {cmd[0]!r}: command not found") from None
     except PermissionError:
@@ -134,6 +145,8 @@ class _StatusLine:
 
 def run(args: argparse.Namespace) -> int:
     _validate(args)
+    if args.dask:
+        return run_cluster(args)
     try:
         find_pyspy()
     except PySpyMissingError as exc:
@@ -148,6 +161,7 @@ def run(args: argparse.Namespace) -> int:
         nonblocking=args.nonblocking,
     )
     child: subprocess.Popen[bytes] | None = None
+    alloc: alloc_cli.AllocationRecording | None = None
     duration = args.duration
     if args.pid is not None:
         try:
@@ -155,6 +169,7 @@ def run(args: argparse.Namespace) -> int:
         except TargetError as exc:
             raise CliError(str(exc)) from None
         pid, target = args.pid, _describe_pid(args.pid)
+        alloc = alloc_cli.start(args, pid=pid)
     else:
         if args.demo:
             duration = duration or DEMO_SECONDS
@@ -163,12 +178,14 @@ def run(args: argparse.Namespace) -> int:
         else:
             cmd = list(args.target_cmd)
             target = shlex.join(cmd)
-        child = _launch(cmd, args.json)
+        alloc = alloc_cli.start(args, command=cmd)
+        child = _launch(alloc.command if alloc and alloc.command else cmd, args.json)
         pid = child.pid
     try:
-        return _record(args, store, options, pid, target, duration, child)
+        return _record(args, store, options, pid, target, duration, child, alloc)
     finally:
         _stop_child(child)
+        alloc_cli.close(alloc)
         store.close()
 
 
@@ -189,6 +206,7 @@ def _record(
     target: str,
     duration: float | None,
     child: subprocess.Popen[bytes] | None,
+    alloc: alloc_cli.AllocationRecording | None = None,
 ) -> int:
     sampler = LiveSampler(pid, options, duration_s=duration, child=child)
     try:
@@ -243,6 +261,8 @@ def _record(
     summary = _summary(session, target, profile, status, sampler.stats, time.time() - started)
     if counters is not None:
         summary["counters"] = _counter_summary(store, session)
+    if alloc is not None:
+        summary["allocations"] = alloc_cli.finish(alloc, profile, child, store, session)
     if exported:
         summary["output"] = exported
     if args.json:
@@ -333,6 +353,8 @@ def _print_text(summary: dict[str, Any], profile: Profile) -> None:
     )
     if summary.get("output"):
         print(f"exported to {summary['output']}")
+    if summary.get("allocations"):
+        print(alloc_cli.brief_text(summary["allocations"]))
     counters = summary.get("counters") or {}
     totals = counters.get("totals", {})
     shown = []

@@ -7,9 +7,11 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QGuiApplication, QPalette
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer
+from PySide6.QtGui import QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
+
+from app.resources import ICON_SIZES, icon_path
 
 
 @dataclass
@@ -19,6 +21,7 @@ class GuiRequest:
     store_path: Path
     pid: int | None = None
     demo: bool = False
+    dask: str | None = None  # a scheduler address, or "embedded"
     command: list[str] = field(default_factory=list)
     session: int | None = None
     screenshot: str | None = None
@@ -63,11 +66,23 @@ def apply_theme(app: QApplication) -> None:
     pg.setConfigOptions(background=base, foreground=text, antialias=False)
 
 
+def app_icon() -> QIcon:
+    """The window icon, from the rendered PNGs (no SVG plugin needed)."""
+    icon = QIcon()
+    for size in ICON_SIZES:
+        path = icon_path(size)
+        if path.is_file():
+            icon.addFile(str(path), QSize(size, size))
+    return icon
+
+
 def run(req: GuiRequest) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("Sovereign Profiler")
     app.setOrganizationName("sovprof")
+    app.setDesktopFileName("sovprof")  # matches packaging/sovprof.desktop (Wayland app id)
+    app.setWindowIcon(app_icon())
     apply_theme(app)
     from app.ui.main_window import MainWindow
 
@@ -80,6 +95,8 @@ def run(req: GuiRequest) -> int:
         window.record_pid(req.pid)
     elif req.demo:
         window.record_demo()
+    elif req.dask:
+        window.record_cluster(req.dask)
     elif req.command:
         window.record_command(req.command)
     elif req.session is not None:

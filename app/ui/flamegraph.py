@@ -81,6 +81,7 @@ class FlameGraphItem(pg.GraphicsObject):  # type: ignore[misc]
         self.selected_key: int | None = None
         self.hover_index: int | None = None
         self.line_of: Callable[[int], int | None] = lambda key: None
+        self.format_weight: Callable[[int], str] = lambda n: f"{n:,} samples"
         self.painted_frames = 0  # frames and labels drawn by the last paint (tests, bench)
         self.painted_labels = 0
         self._bounds = QRectF()
@@ -152,8 +153,8 @@ class FlameGraphItem(pg.GraphicsObject):  # type: ignore[misc]
         whole = max(lay.root_total, 1)
         return (
             f"<b>{html.escape(name)}</b><br>{html.escape(where)}<br>"
-            f"total: {total:,} samples ({100 * total / whole:.1f}%)<br>"
-            f"self: {own:,} samples ({100 * own / whole:.1f}%)"
+            f"total: {html.escape(self.format_weight(total))} ({100 * total / whole:.1f}%)<br>"
+            f"self: {html.escape(self.format_weight(own))} ({100 * own / whole:.1f}%)"
         )
 
     # -- QGraphicsItem ----------------------------------------------------------
@@ -438,6 +439,7 @@ class FlameGraphWidget(QWidget):
         self.focus_path: list[int] = []
         self.matched_fraction = 0.0
         self.icicle = False
+        self.unit = "samples"  # what the widths count (set_units)
         self._history: list[list[int]] = []
         self._built: tuple[int, int] | None = None  # (id of profile, generation)
         self._frames: FrameTable | None = None
@@ -562,7 +564,7 @@ class FlameGraphWidget(QWidget):
         mask, self.matched_fraction = search_matches(
             self.layout_data, self._frames.functions, query
         )
-        self.match_label.setText(f"{100 * self.matched_fraction:.1f}% of samples matched")
+        self.match_label.setText(f"{100 * self.matched_fraction:.1f}% of {self.unit} matched")
         return mask
 
     def _name_of(self, key: int) -> str:
@@ -574,6 +576,13 @@ class FlameGraphWidget(QWidget):
             self._lines = hottest_lines(self.state.view_profile())
         line = int(self._lines[key]) if 0 <= key < self._lines.size else 0
         return line or None
+
+    def set_units(self, unit: str, format_weight: Callable[[int], str]) -> None:
+        """What the widths count (``unit``, e.g. "bytes"), and a weight as text (tooltips)."""
+        self.unit = unit
+        self.item.format_weight = format_weight
+        self.item.set_hover(None)
+        self.item.set_match_mask(self._search_mask())
 
     # -- view range -----------------------------------------------------------------
 

@@ -30,10 +30,13 @@ from app.core.model.delta import WindowDelta, apply_delta
 from app.core.model.profile import Profile
 from app.core.sampling.pyspy import SamplerOptions
 from app.core.store import Store, StoreError
+from app.ui.allocations_view import AllocationsWidget
+from app.ui.compare import open_compare
 from app.ui.counters_panel import CountersWidget
 from app.ui.flamegraph import FlameGraphWidget
 from app.ui.picker import ProcessPickerDialog
-from app.ui.recording import Health, RecordingController, Target
+from app.ui.privileges_dialog import offer_permissions, open_permissions
+from app.ui.recording import EMBEDDED_CLUSTER, Health, RecordingController, Target
 from app.ui.rules_panel import RulesPanel
 from app.ui.selector_panel import SelectorPanel
 from app.ui.source_view import SourceViewWidget
@@ -42,6 +45,7 @@ from app.ui.state import ViewState
 from app.ui.suites import SuitesWidget
 from app.ui.tables import CallerCalleeWidget, TopFunctionsWidget
 from app.ui.timeline import TimelineWidget
+from app.ui.waste_bar import WasteBarWidget
 
 
 class MainWindow(QMainWindow):
@@ -57,6 +61,7 @@ class MainWindow(QMainWindow):
         self.recorder.countersInfo.connect(self._on_counters_info)
         self.recorder.stateChanged.connect(self._on_recorder_state)
         self.recorder.failed.connect(self._on_failed)
+        self.recorder.note.connect(self._on_note)
         self.session_id: int | None = None
         self.setWindowTitle("Sovereign Profiler")
         self.resize(1400, 900)
@@ -94,6 +99,17 @@ class MainWindow(QMainWindow):
             self.docks["timeline"], self.docks["counters"], Qt.Orientation.Vertical
         )
         self.tabifyDockWidget(self.docks["callers"], self.docks["source"])
+        self.docks["source"].raise_()
+        self.waste = WasteBarWidget(self.state)
+        self.docks["waste"] = self._dock("Waste", self.waste, Qt.DockWidgetArea.TopDockWidgetArea)
+        # Allocations (sessions recorded with --allocations): not in self.docks either, as
+        # it shows only when the session has them; a tab beside Callers / Source.
+        self.allocations = AllocationsWidget(self.state)
+        self.allocations_dock = QDockWidget("Allocations", self)
+        self.allocations_dock.setObjectName("dock-Allocations")
+        self.allocations_dock.setWidget(self.allocations)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.allocations_dock)
+        self.tabifyDockWidget(self.docks["source"], self.allocations_dock)
         self.docks["source"].raise_()
         self._sized = False
         # Kernel suites: a dock of its own (not in self.docks: the profile pages leave it be),
@@ -178,7 +194,9 @@ class MainWindow(QMainWindow):
             ("Profile the demo workload", "Ctrl+D", self.record_demo),
             ("Attach to process…", "Ctrl+Shift+A", self.attach_dialog),
             ("Launch program…", "Ctrl+L", self.launch_dialog),
+            ("Profile Dask cluster…", "Ctrl+Shift+C", self.cluster_dialog),
             ("Open file…", "Ctrl+O", self.open_file_dialog),
+            ("Compare sessions…", "Ctrl+Shift+D", self.compare_dialog),
         ):
             act = QAction(text, self, shortcut=QKeySequence(keys))
             act.triggered.connect(slot)
@@ -207,6 +225,7 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
+        view.addAction(self.allocations_dock.toggleViewAction())
         view.addAction(self.suites_dock.toggleViewAction())
 
         tools = mb.addMenu("&Tools")
@@ -228,6 +247,10 @@ class MainWindow(QMainWindow):
         sessions.addAction(delete)
 
         help_menu = mb.addMenu("&Help")
+        permissions = QAction("Permissions…", self)
+        permissions.setToolTip("What can be profiled here, and how to allow more")
+        permissions.triggered.connect(lambda: open_permissions(self))
+        help_menu.addAction(permissions)
         about = QAction("About", self)
         about.triggered.connect(
             lambda: QMessageBox.about(self, "Sovereign Profiler", f"sovprof {__version__}")
@@ -239,6 +262,7 @@ class MainWindow(QMainWindow):
         sp.demoRequested.connect(self.record_demo)
         sp.attachRequested.connect(self.attach_dialog)
         sp.launchRequested.connect(self.launch_dialog)
+        sp.clusterRequested.connect(self.cluster_dialog)
         sp.openFileRequested.connect(self.open_file_dialog)
         sp.sessionActivated.connect(self.open_session)
         sp.renameRequested.connect(self.rename_session)
@@ -251,11 +275,13 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.start_page)
         for dock in self.docks.values():
             dock.setVisible(False)
+        self.allocations_dock.setVisible(False)
 
     def show_profile(self) -> None:
         self.stack.setCurrentWidget(self.flame)
         for dock in self.docks.values():
             dock.setVisible(True)
+        self.allocations_dock.setVisible(self.allocations.capture is not None)
         if not self._sized and not self._restored:
             # First-run proportions (docks only size once visible): the flame
             # graph gets most of the window, the tables enough for their names.
@@ -320,6 +346,7 @@ class MainWindow(QMainWindow):
         if self.recorder.running or self.recorder.state == "paused":
             self.recorder.shutdown()
         self.state.set_profile(Profile(rate_hz=float(self.rate.value())))
+        self.allocations.set_capture(None)
         self.setWindowTitle(f"Sovereign Profiler — {target.describe()}")
         self.show_profile()
         self.recorder.start(target, self.options())
@@ -333,6 +360,10 @@ class MainWindow(QMainWindow):
 
     def record_command(self, command: list[str]) -> None:
         self.record(Target(command=tuple(command)))
+
+    def record_cluster(self, address: str) -> None:
+        """Every worker of the Dask cluster at ``address`` ("embedded": a demo cluster)."""
+        self.record(Target.cluster(address))
 
     def toggle_pause(self) -> None:
         if self.recorder.state == "recording":
@@ -364,10 +395,16 @@ class MainWindow(QMainWindow):
         self.session_id = self.recorder.session
         self.status_label.setText(f"Recording: {state}")
         self._update_actions()
+        if state not in ("idle", "recording", "paused") and self.session_id is not None:
+            self.show_allocations(self.session_id)  # a recording has ended
+
+    def _on_note(self, message: str) -> None:
+        self.statusBar().showMessage(message, 15000)
 
     def _on_failed(self, message: str) -> None:
         self.status_label.setText(message)
         self.statusBar().showMessage(message, 15000)
+        offer_permissions(self, message)
 
     def _update_actions(self) -> None:
         state = self.recorder.state
@@ -394,6 +431,17 @@ class MainWindow(QMainWindow):
                 self.record_command(shlex.split(text))
             except ValueError as exc:
                 self._on_failed(f"cannot parse the command line: {exc}")
+
+    def cluster_dialog(self) -> None:
+        text, ok = QInputDialog.getText(
+            self,
+            "Profile Dask cluster",
+            "Scheduler address (e.g. tcp://scheduler:8786), or “embedded” for a local demo "
+            "cluster with a busy workload:",
+            text=EMBEDDED_CLUSTER,
+        )
+        if ok and text.strip():
+            self.record_cluster(text.strip())
 
     def open_file_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -430,6 +478,27 @@ class MainWindow(QMainWindow):
         self.state.set_profile(profile, counters)
         self.setWindowTitle(f"Sovereign Profiler — {profile.meta.get('name', session_id)}")
         self.show_profile()
+        self.show_allocations(session_id)
+
+    def show_allocations(self, session_id: int) -> None:
+        """Load the session's allocations into their dock: shown (and raised) when it has
+        them, hidden when not."""
+        try:
+            with Store(self.store_path) as store:
+                capture = store.load_allocations(session_id)
+        except StoreError as exc:
+            capture = None
+            self.statusBar().showMessage(str(exc), 15000)
+        self.allocations.set_capture(capture)
+        dock = self.allocations_dock
+        if self.stack.currentWidget() is self.flame:
+            dock.setVisible(capture is not None)
+        if capture is not None:
+            dock.raise_()
+
+    def compare_dialog(self) -> None:
+        """Ask for two saved sessions and open their comparison in a window of its own."""
+        open_compare(self, self.store_path)
 
     def rename_session(self, session_id: int | None) -> None:
         if session_id is None:

@@ -1,13 +1,14 @@
 """Live recording off the GUI thread.
 
-A worker thread runs the LiveSampler and writes each window to the session
-store (its own Store connection).  Each window crosses to the GUI thread as a
-frozen WindowDelta through a queued signal; the GUI merges it into its own
-Profile, so the GUI never reads what the worker is writing.
+A worker thread runs the LiveSampler (for a Dask cluster, the ClusterSampler) and
+writes each window to the session store (its own Store connection).  Each window
+crosses to the GUI thread as a frozen WindowDelta through a queued signal; the GUI
+merges it into its own Profile, so the GUI never reads what the worker is writing.
 """
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 import sys
@@ -21,10 +22,13 @@ from app.core.counters.base import TargetGoneError
 from app.core.counters.recorder import CounterRecorder
 from app.core.model.delta import extract_window
 from app.core.model.profile import Profile
+from app.core.privileges import allow_tracing_by
 from app.core.processes import TargetError, check_target
+from app.core.sampling.cluster import ClusterSampler
 from app.core.sampling.live import LiveSampler, SamplerStats
 from app.core.sampling.pyspy import PySpyMissingError, SamplerError, SamplerOptions, find_pyspy
 from app.core.store import Store, StoreError
+from app.demo.dask_workload import EmbeddedDemo
 
 
 @dataclass(frozen=True)
@@ -56,21 +60,35 @@ class Health:
         )
 
 
+EMBEDDED_CLUSTER = "embedded"
+
+
 @dataclass(frozen=True)
 class Target:
-    """What to record: a PID, or a command we launch."""
+    """What to record: a PID, a command we launch, or every worker of a Dask cluster
+    (``scheduler``: its address, or ``"embedded"`` for a local demo cluster)."""
 
     pid: int | None = None
     command: tuple[str, ...] = ()
     label: str = ""
+    scheduler: str = ""
 
     @classmethod
     def demo(cls) -> Target:
         cmd = (sys.executable, "-m", "app.demo.workload")
         return cls(command=cmd, label="sovprof demo workload")
 
+    @classmethod
+    def cluster(cls, address: str) -> Target:
+        address = address.strip()
+        if address == EMBEDDED_CLUSTER:
+            return cls(scheduler=address, label="embedded Dask demo cluster")
+        return cls(scheduler=address, label=f"Dask cluster {address}")
+
     def describe(self) -> str:
-        return self.label or (shlex.join(self.command) if self.command else f"PID {self.pid}")
+        if self.label:
+            return self.label
+        return shlex.join(self.command) if self.command else f"PID {self.pid}"
 
 
 class RecordingController(QObject):
@@ -80,6 +98,7 @@ class RecordingController(QObject):
     countersInfo = Signal(object, object)  # list[CounterSpec], list[Unsupported]
     stateChanged = Signal(str)  # "recording" | "paused" | final status
     failed = Signal(str)  # one-line message
+    note = Signal(str)  # one-line news: a cluster worker joined, left or failed
     sessionCreated = Signal(int)
 
     def __init__(self, store_path: Path, parent: QObject | None = None) -> None:
@@ -88,12 +107,13 @@ class RecordingController(QObject):
         self.session: int | None = None
         self.state = "idle"
         self._profile = Profile()
-        self._sampler: LiveSampler | None = None
+        self._sampler: LiveSampler | ClusterSampler | None = None
         self._thread: threading.Thread | None = None
         self._child: subprocess.Popen[bytes] | None = None
         self._target: Target | None = None
         self._options = SamplerOptions()
         self._paused = False
+        self._demo_cluster: EmbeddedDemo | None = None
         self.with_counters = True
 
     @property
@@ -113,7 +133,12 @@ class RecordingController(QObject):
             return
         if target.command:
             try:
-                self._child = subprocess.Popen(list(target.command), stdout=subprocess.DEVNULL)
+                # Yama ptrace_scope=1: the program declares us (py-spy's parent) its tracer.
+                self._child = subprocess.Popen(
+                    list(target.command),
+                    stdout=subprocess.DEVNULL,
+                    preexec_fn=allow_tracing_by(os.getpid()),  # one prctl call, no locks
+                )
             except OSError as exc:
                 self.failed.emit(f"cannot run {target.command[0]!r}: {exc.strerror or exc}")
                 return
@@ -157,12 +182,23 @@ class RecordingController(QObject):
 
     def _launch(self, new_session: bool) -> None:
         assert self._target is not None
-        if self._target.pid is not None:
-            pid = self._target.pid
+        if self._target.scheduler:
+            # the address of an embedded cluster is known once _work has started it
+            self._sampler = ClusterSampler(
+                self._target.scheduler,
+                self._options,
+                profile=self._profile,
+                on_event=self.note.emit,
+            )
         else:
-            assert self._child is not None
-            pid = self._child.pid
-        self._sampler = LiveSampler(pid, self._options, child=self._child, profile=self._profile)
+            if self._target.pid is not None:
+                pid = self._target.pid
+            else:
+                assert self._child is not None
+                pid = self._child.pid
+            self._sampler = LiveSampler(
+                pid, self._options, child=self._child, profile=self._profile
+            )
         self._thread = threading.Thread(
             target=self._work, args=(self._sampler, new_session), daemon=True, name="recorder"
         )
@@ -170,7 +206,7 @@ class RecordingController(QObject):
         self.stateChanged.emit(self.state)
         self._thread.start()
 
-    def _work(self, sampler: LiveSampler, new_session: bool) -> None:
+    def _work(self, sampler: LiveSampler | ClusterSampler, new_session: bool) -> None:
         assert self._target is not None
         try:
             store = Store(self.store_path)
@@ -180,18 +216,26 @@ class RecordingController(QObject):
             return
         counters: CounterRecorder | None = None
         try:
+            if isinstance(sampler, ClusterSampler) and not self._start_demo_cluster(sampler):
+                return
             if new_session:
+                options = self._options.as_dict()
+                pid: int | None = sampler.pid
+                if isinstance(sampler, ClusterSampler):
+                    options.update(dask=sampler.address, dask_mode=sampler.mode)
+                    pid = None  # many processes: the workers are in the thread names
                 self.session = store.create_session(
                     name=self._target.describe(),
                     target=self._target.describe(),
-                    pid=sampler.pid,
+                    pid=pid,
                     rate_hz=float(self._options.rate),
-                    options=self._options.as_dict(),
+                    options=options,
                 )
                 self.sessionCreated.emit(self.session)
             session = self.session
             assert session is not None
-            counters = self._open_counters(store, session, sampler.pid)
+            if not isinstance(sampler, ClusterSampler):
+                counters = self._open_counters(store, session, sampler.pid)
 
             def on_window(profile: Profile, idx: int, st: SamplerStats) -> None:
                 reading = counters.read_window() if counters is not None else None
@@ -220,6 +264,23 @@ class RecordingController(QObject):
                 counters.close()
             store.close()
 
+    def _start_demo_cluster(self, sampler: ClusterSampler) -> bool:
+        """Start the embedded demo cluster (once: a resumed session keeps it)."""
+        if sampler.address != EMBEDDED_CLUSTER:
+            return True
+        if self._demo_cluster is None:
+            demo = EmbeddedDemo()
+            try:
+                demo.start()
+            except Exception as exc:
+                demo.close()
+                self.failed.emit(f"cannot start the embedded Dask cluster: {exc}")
+                self._set_final("failed")
+                return False
+            self._demo_cluster = demo
+        sampler.address = self._demo_cluster.address
+        return True
+
     def _open_counters(self, store: Store, session: int, pid: int) -> CounterRecorder | None:
         if not self.with_counters:
             return None
@@ -246,6 +307,9 @@ class RecordingController(QObject):
         self.stateChanged.emit(status)
 
     def _stop_child(self) -> None:
+        demo, self._demo_cluster = self._demo_cluster, None
+        if demo is not None:
+            demo.close()
         child, self._child = self._child, None
         if child is not None and child.poll() is None:
             child.terminate()

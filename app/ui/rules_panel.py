@@ -83,7 +83,7 @@ class RulesPanel(QWidget):
         self.progress.setVisible(True)
         self.progress.setRange(0, 0)
         self.status.setText("measuring… (each rule runs in its tier's own process)")
-        thread = _Call(lambda: rules.run_rules(quick=quick), self)
+        thread = _Call(lambda: rules.run_rules(quick=quick))  # no parent: see _keep
         thread.done.connect(self._done)
         thread.failed.connect(self._failed)
         _keep(thread)

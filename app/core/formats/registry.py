@@ -15,13 +15,17 @@ from app.core.formats.base import HEAD_BYTES, Importer, ImportFormatError, Rende
 from app.core.formats.collapsed import CollapsedImporter, CollapsedRenderer, PySpyRawImporter
 from app.core.formats.speedscope_importer import SpeedscopeImporter
 from app.core.formats.speedscope_renderer import SpeedscopeRenderer
+from app.core.formats.svg import SvgRenderer
 from app.core.model.profile import Profile
+from app.core.report.renderer import HtmlRenderer
 
 RENDERERS: dict[str, Renderer] = {
     r.name: r
     for r in (
         SpeedscopeRenderer(),
         CollapsedRenderer(),
+        SvgRenderer(),
+        HtmlRenderer(),
     )
 }
 

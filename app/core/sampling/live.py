@@ -4,7 +4,14 @@ Window k+1 is spawned so that it starts sampling as window k stops: py-spy's
 start-up latency (spawn → "Sampling process") is measured per window and the
 next spawn is brought forward by that much.  Time not covered by any window is
 counted as lost: each window's ``expected`` is what it received scaled by
-(covered time + the gap after it) / covered time, plus py-spy's own errors.
+(covered time + the gap after it) / covered time, plus py-spy's own errors.  A
+window that started sampling but gave nothing usable (py-spy killed or crashed)
+adds its time to the next window's gap, and windows that could not start at the
+end of a session add theirs to the last one: lost time is never silently dropped.
+py-spy stops after rate × length samples, so a window it had to sample late (deep
+stacks) covers the longer time it really took, and its samples stand for its length.
+A window that cannot attach while the previous one's py-spy still holds the process
+(one ptrace tracer at a time) is retried once that one ends, not counted as a failure.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from dataclasses import dataclass
 import psutil
 
 from app.core.model.profile import Profile, Window
+from app.core.processes import is_python
 from app.core.sampling.pyspy import (
     PySpyWindow,
     SamplerError,
@@ -38,6 +46,9 @@ STATUS_TARGET_EXITED = "target exited"
 STATUS_FAILED = "failed"
 
 _MAX_CONSECUTIVE_FAILURES = 3
+# py-spy writing its file after a window takes milliseconds; a window that ends this much
+# later than its length (or half its length) was sampled late.
+_LAG_SLACK_S = 0.5
 
 
 @dataclass
@@ -101,6 +112,8 @@ class LiveSampler:
         self._stop = threading.Event()
         self._pyspy = find_pyspy()
         self._lead_s = 0.05
+        # Time covered by windows that were dropped, counted into the next window's gap.
+        self._uncovered_s = 0.0
 
     # -- control --------------------------------------------------------------
 
@@ -134,6 +147,8 @@ class LiveSampler:
         self.stats.started = time.time()
         deadline = None if self.duration_s is None else self.stats.started + self.duration_s
         failures = 0
+        last_error = ""
+        waited_on: PySpyWindow | None = None
         try:
             first = self._attach(workdir)
             pending.append(first)
@@ -158,24 +173,45 @@ class LiveSampler:
                     self._learn_lead(win)
                     pending.append(win)
                     continue
-                failures += 1
                 result = win.finish()
                 self._account_cpu(result)
+                last_error = result.stderr
                 if not self.target_alive() or result.target_exited:
                     self.status = STATUS_TARGET_EXITED
                     break
+                if pending[-1] is not waited_on and self._wait_for(pending[-1]):
+                    # A process has one ptrace tracer at a time: py-spy cannot attach while
+                    # the previous window's py-spy holds it (long, on deep stacks), so that
+                    # is no failure yet; try again once it is done.
+                    waited_on = pending[-1]
+                    continue
+                failures += 1
                 if failures >= _MAX_CONSECUTIVE_FAILURES:
                     self.status = STATUS_FAILED
-                    self.message = pyspy_error_message(self.pid, result.stderr)
                     break
-            self._drain(
-                pending, on_window, interrupt=self.status in (STATUS_STOPPED, STATUS_COMPLETE)
-            )
+            interrupt = self.status in (STATUS_STOPPED, STATUS_COMPLETE)
+            tail_end: float | None = None
+            if failures and self.status != STATUS_TARGET_EXITED:
+                # The last windows could not start: the session did not cover its end,
+                # whether the deadline or a stop came first; say why, count it as lost.
+                self.status = STATUS_FAILED
+                self.message = self._failure_message(last_error, attached=True)
+                tail_end = time.time()
+            self._drain(pending, on_window, interrupt=interrupt, tail_end=tail_end)
         finally:
             for w in pending:
                 w.kill()
             remove_workdir(workdir)
         return self.status
+
+    def _wait_for(self, win: PySpyWindow, limit_s: float = 15.0) -> bool:
+        """Wait (up to ``limit_s``) for ``win``'s py-spy to end; False if it already had."""
+        if not win.running():
+            return False
+        give_up = time.monotonic() + limit_s
+        while win.running() and time.monotonic() < give_up and not self._stop.is_set():
+            self._stop.wait(0.01)
+        return True
 
     def _learn_lead(self, win: PySpyWindow) -> None:
         """py-spy's start-up time (spawn → sampling): the next window starts this early."""
@@ -207,7 +243,36 @@ class LiveSampler:
             raise SamplerError(
                 f"the program exited (status {self.child.returncode}) before py-spy could attach"
             )
-        raise SamplerError(pyspy_error_message(self.pid, last_output))
+        raise SamplerError(self._failure_message(last_output, attached=False))
+
+    def _failure_message(self, output: str, *, attached: bool) -> str:
+        """Why py-spy could not sample, in one line; ``attached``: it could before."""
+        try:
+            proc = psutil.Process(self.pid)
+            stopped = _is_stopped(proc)
+        except psutil.Error:
+            return pyspy_error_message(self.pid, output)
+        if stopped:
+            return (
+                f"PID {self.pid} is stopped (SIGSTOP, job control or a debugger) and py-spy "
+                f"cannot sample a stopped process; resume it with `kill -CONT {self.pid}`"
+            )
+        if "python interpreter" in output.lower() and (attached or is_python(proc)):
+            # A Python process whose stacks py-spy cannot walk: py-spy gives up on any
+            # stack deeper than 4096 frames, and then does not find the interpreter.
+            detail = next(
+                (
+                    ln[len("Error:") :].strip()
+                    for ln in output.splitlines()
+                    if ln.startswith("Error:")
+                ),
+                "no interpreter found",
+            )
+            return (
+                f"py-spy cannot read the Python stacks of PID {self.pid} ({detail}); "
+                "py-spy gives up on stacks deeper than 4096 frames (deep recursion)"
+            )
+        return pyspy_error_message(self.pid, output)
 
     def _deliver_until(
         self, pending: deque[PySpyWindow], until: float, on_window: WindowCallback | None
@@ -224,13 +289,19 @@ class LiveSampler:
             self._stop.wait(min(0.01, until - now))
 
     def _drain(
-        self, pending: deque[PySpyWindow], on_window: WindowCallback | None, interrupt: bool
+        self,
+        pending: deque[PySpyWindow],
+        on_window: WindowCallback | None,
+        interrupt: bool,
+        tail_end: float | None = None,
     ) -> None:
+        """Deliver what is left; ``tail_end``: the uncovered time after the last window
+        runs until then."""
         while pending:
             win = pending.popleft()
             if interrupt:
                 win.interrupt()
-            self._deliver(win, pending[0].started if pending else None, on_window)
+            self._deliver(win, pending[0].started if pending else tail_end, on_window)
 
     def _deliver(
         self, win: PySpyWindow, next_start: float | None, on_window: WindowCallback | None
@@ -238,8 +309,15 @@ class LiveSampler:
         result = win.finish()
         self._account_cpu(result)
         if not result.ok or result.data is None or result.started is None:
+            self._drop(result, next_start)
             return
-        covered_end = min(result.ended, result.started + self.options.window_s)
+        window_s = self.options.window_s
+        nominal_end = result.started + window_s
+        # py-spy stops after rate × window_s samples, not after window_s: when reading
+        # the stacks is slower than the rate (very deep stacks), it runs long and its
+        # samples stand for window_s of the longer time it really covered.
+        lagged = result.ended > nominal_end + max(_LAG_SLACK_S, 0.5 * window_s)
+        covered_end = result.ended if lagged else min(result.ended, nominal_end)
         if next_start is not None:
             # py-spy may still be writing when the next window begins; windows
             # never overlap on the timeline.
@@ -256,9 +334,12 @@ class LiveSampler:
                 errors=result.errors,
             )
         except SpeedscopeError:
+            self._drop(result, next_start)
             return
+        carried, self._uncovered_s = self._uncovered_s, 0.0
         received = self.profile.window_samples(idx)
-        expected = math.ceil(received * (covered + gap) / covered) + result.errors
+        sampled = min(covered, window_s) if lagged else covered
+        expected = math.ceil(received * (covered + gap + carried) / sampled) + result.errors
         self.profile.windows[idx] = Window(result.started, covered_end, expected, result.errors)
         st = self.stats
         st.windows += 1
@@ -266,10 +347,28 @@ class LiveSampler:
         st.expected += expected
         st.errors += result.errors
         st.last_gap_s = gap
-        st.max_gap_s = max(st.max_gap_s, gap)
+        st.max_gap_s = max(st.max_gap_s, gap, carried)
         st.elapsed_s = time.time() - st.started
         if on_window is not None:
             on_window(self.profile, idx, st)
 
+    def _drop(self, result: WindowResult, next_start: float | None) -> None:
+        """A window that sampled but gave nothing usable: its time is lost."""
+        if result.started is not None:
+            end = result.ended if next_start is None else next_start
+            self._uncovered_s += max(0.0, end - result.started)
+
     def _account_cpu(self, result: WindowResult) -> None:
         self.stats.pyspy_cpu_s += result.cpu_s
+
+
+def _is_stopped(proc: psutil.Process, look_s: float = 0.3) -> bool:
+    """Whether ``proc`` is stopped.  A SIGSTOP that arrives while a py-spy holds the
+    process takes effect only once py-spy lets go, so look for a moment."""
+    give_up = time.monotonic() + look_s
+    while True:
+        if proc.status() == psutil.STATUS_STOPPED:
+            return True
+        if time.monotonic() >= give_up:
+            return False
+        time.sleep(0.02)

@@ -49,6 +49,9 @@ def find_pyspy() -> str:
         )
     exe = "py-spy.exe" if sys.platform == "win32" else "py-spy"
     candidates = [Path(sys.executable).parent / exe, Path(sysconfig.get_path("scripts")) / exe]
+    bundle = getattr(sys, "_MEIPASS", None)  # a PyInstaller app bundles py-spy with its code
+    if bundle is not None:
+        candidates.insert(0, Path(bundle) / exe)
     user_scripts = sysconfig.get_path("scripts", f"{os.name}_user")
     if user_scripts:
         candidates.append(Path(user_scripts) / exe)
@@ -156,14 +159,22 @@ class PySpyWindow:
             *self.options.flags(),
         ]
         self.spawned = time.time()
-        # Own session: a terminal Ctrl-C reaches us, and we stop windows cleanly.
-        self.proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        try:
+            # Own session: a terminal Ctrl-C reaches us, and we stop windows cleanly.
+            self.proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        except OSError as exc:  # not a program (ENOEXEC), vanished since find_pyspy, ...
+            with contextlib.suppress(OSError):
+                os.unlink(self._out)
+            raise SamplerError(
+                f"cannot run py-spy at {self.pyspy!r} ({exc.strerror or exc}); "
+                f"point {PYSPY_ENV} at a py-spy executable or unset it"
+            ) from exc
         self._reader = threading.Thread(target=self._read, daemon=True, name="py-spy-reader")
         self._reader.start()
 

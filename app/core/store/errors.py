@@ -7,6 +7,9 @@ from pathlib import Path
 
 # Primary SQLite result codes (the low byte of an extended code).
 _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 5, 6, 8, 10, 11, 13, 14, 26
+# Extended I/O error codes of a failed write: the file is fine, the disk refused.
+# SQLITE_IOERR_WRITE, _FSYNC, _DIR_FSYNC, _TRUNCATE.
+_IOERR_WRITING = (778, 1034, 1290, 1546)
 
 
 class StoreError(Exception):
@@ -25,7 +28,8 @@ def from_sqlite(exc: sqlite3.Error, path: Path, doing: str) -> StoreError:
     """Turn an sqlite3 exception raised while ``doing`` something into a StoreError."""
     why = str(exc) or "unknown SQLite error"
     low = why.lower()
-    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    extended = getattr(exc, "sqlite_errorcode", None) or 0
+    code = extended & 0xFF
     if code == _READONLY or "readonly" in low or "read-only" in low:
         return StoreError(
             f"cannot {doing}: {path} (or its folder) is read-only; "
@@ -38,6 +42,12 @@ def from_sqlite(exc: sqlite3.Error, path: Path, doing: str) -> StoreError:
     if code == _FULL or "disk is full" in low:
         return StoreError(
             f"cannot {doing}: the disk holding {path} is full; free space or use another --store"
+        )
+    if extended in _IOERR_WRITING:
+        # e.g. EFBIG past `ulimit -f`, or ENOSPC where SQLite does not say "full".
+        return StoreError(
+            f"cannot {doing}: writing to {path} failed ({why}): the disk may be full or the "
+            "file over a size limit (ulimit -f); free space or use another --store"
         )
     if code == _CANTOPEN or "unable to open" in low:
         return StoreError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from contextlib import suppress
 from pathlib import Path
@@ -18,7 +19,14 @@ def open_connection(path: Path) -> sqlite3.Connection:
     _prepare_location(path)
     _check_header(path)
     try:
-        conn = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
+        if _in_read_only_folder(path):
+            # SQLite cannot create the -shm file a WAL database needs beside it, so it
+            # would refuse to open the file at all; nobody can be writing it there
+            # either, so read it as immutable (writes then fail as read-only).
+            uri = path.resolve().as_uri() + "?mode=ro&immutable=1"
+            conn = sqlite3.connect(uri, timeout=_BUSY_TIMEOUT_S, isolation_level=None, uri=True)
+        else:
+            conn = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
     except sqlite3.Error as exc:
         raise from_sqlite(exc, path, "open the session store") from exc
     try:
@@ -39,6 +47,19 @@ def _prepare_location(path: Path) -> None:
         ) from exc
     if path.exists() and not path.is_file():
         raise StoreError(f"{path} is not a file; use another --store")
+
+
+def _in_read_only_folder(path: Path) -> bool:
+    """An existing store whose folder cannot be written (a read-only mount, say), with
+    no write-ahead log or shared-memory file beside it that a reader would need."""
+    shm = path.with_name(path.name + "-shm")
+    wal = path.with_name(path.name + "-wal")
+    return (
+        path.is_file()
+        and not os.access(path.parent, os.W_OK)
+        and not shm.exists()
+        and not _nonempty(wal)
+    )
 
 
 def _check_header(path: Path) -> None:

@@ -135,7 +135,80 @@ CREATE TABLE baselines (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+# v4: allocation captures (memray): two weighted profiles sharing frame/stack/thread/window
+# tables (bytes and count per sample row), the allocation rate series, hot-loop findings.
+_V4 = """
+CREATE TABLE alloc_captures (
+    session INTEGER PRIMARY KEY REFERENCES sessions (id) ON DELETE CASCADE,
+    meta TEXT NOT NULL DEFAULT '{}',
+    timed INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE alloc_frames (
+    session INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    id INTEGER NOT NULL,
+    function TEXT NOT NULL,
+    file TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    PRIMARY KEY (session, id)
+) WITHOUT ROWID;
+CREATE TABLE alloc_stacks (
+    session INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    id INTEGER NOT NULL,
+    parent INTEGER NOT NULL,
+    frame INTEGER NOT NULL,
+    PRIMARY KEY (session, id)
+) WITHOUT ROWID;
+CREATE TABLE alloc_threads (
+    session INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    id INTEGER NOT NULL,
+    pid INTEGER NOT NULL,
+    tid INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    PRIMARY KEY (session, id)
+) WITHOUT ROWID;
+CREATE TABLE alloc_windows (
+    session INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    "start" REAL NOT NULL,
+    "end" REAL NOT NULL,
+    PRIMARY KEY (session, idx)
+) WITHOUT ROWID;
+CREATE TABLE alloc_samples (
+    session INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    "window" INTEGER NOT NULL,
+    thread INTEGER NOT NULL,
+    stack INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (session, "window", thread, stack)
+) WITHOUT ROWID;
+CREATE TABLE alloc_series (
+    session INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    "start" REAL NOT NULL,
+    "end" REAL NOT NULL,
+    allocations INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    PRIMARY KEY (session, idx)
+) WITHOUT ROWID;
+CREATE TABLE alloc_hot_loops (
+    session INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    rank INTEGER NOT NULL,
+    function TEXT NOT NULL,
+    file TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    cpu_self_share REAL NOT NULL,
+    cpu_total_share REAL NOT NULL,
+    allocations INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    allocations_per_s REAL NOT NULL,
+    bytes_per_s REAL NOT NULL,
+    why TEXT NOT NULL,
+    PRIMARY KEY (session, rank)
+) WITHOUT ROWID;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 
 SCHEMA_VERSION = len(MIGRATIONS)
 

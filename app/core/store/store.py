@@ -22,6 +22,7 @@ from typing import Any
 from app.core.counters.base import CounterSpec, Unsupported
 from app.core.counters.series import CounterSeries
 from app.core.model.profile import Profile
+from app.core.store.allocations import AllocationStore
 from app.core.store.bench import BenchStore
 from app.core.store.errors import StoreError, from_sqlite
 from app.core.store.opening import open_connection
@@ -55,7 +56,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 
 
-class Store(BenchStore):
+class Store(BenchStore, AllocationStore):
     """An open session store; use as a context manager or call ``close()``.
 
     One Store object belongs to one thread (as its SQLite connection does);

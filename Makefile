@@ -18,8 +18,8 @@ run: $(STAMP)
 	$(BIN)/sovprof
 
 lint: $(STAMP)
-	$(BIN)/ruff check app tests
-	$(BIN)/ruff format --check app tests
+	$(BIN)/ruff check app kernels tests packaging
+	$(BIN)/ruff format --check app kernels tests packaging
 	$(BIN)/mypy
 
 test: $(STAMP) lint

@@ -1,7 +1,8 @@
 """Write a saved session as one self-contained HTML report.
 
 The file works offline and makes no network request: summary, interactive flame
-graph, top functions, timeline, counters, and (unless --no-kernels) the latest
+graph, top functions, the waste breakdown, timeline, counters, the allocations (when
+the session was recorded with --allocations), and (unless --no-kernels) the latest
 kernel-suite run with the backend selector's decisions.
 """
 

@@ -141,6 +141,7 @@ class AllocationsWidget(QWidget):
         self.plot_widget.setMinimumHeight(70)
         self.plot = self.plot_widget.getPlotItem()
         self.plot.getAxis("left").setWidth(48)  # as the timeline's: the time axes line up
+        self.plot.getAxis("left").enableAutoSIPrefix(False)  # the caption names the unit
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
@@ -255,6 +256,7 @@ class AllocationsWidget(QWidget):
             self.alloc_state.set_profile(Profile())
         else:
             self.alloc_state.set_profile(c.bytes_profile if self.mode == BYTES else c.count_profile)
+        self.top_list.sortByColumn(1 if self.mode == BYTES else 2, Qt.SortOrder.DescendingOrder)
         self._draw_rate()
 
     def _fill_summary(self) -> None:
@@ -263,12 +265,16 @@ class AllocationsWidget(QWidget):
             self.summary.setText("")
             return
         d = c.duration_s
-        rate = f" ({format_rate(c.total_allocations / d)}/s, {format_bytes(c.total_bytes / d)}/s)"
+        rate = (
+            f" ({format_rate(c.total_allocations / d)}/s, {format_bytes(c.total_bytes / d)}/s)"
+            if d > 0
+            else ""
+        )
         peak = int(c.meta.get("peak_memory") or 0)
         hot = len(c.hot_loops)
         self.summary.setText(
             f"{c.total_allocations:,} allocations, {format_bytes(c.total_bytes)}"
-            + (rate if d > 0 else "")
+            + rate
             + f" · peak {format_bytes(peak)} · "
             + (f"{hot} hot loop{'s' if hot != 1 else ''} allocating" if hot else "no hot loop")
         )
@@ -376,7 +382,13 @@ class AllocationsWidget(QWidget):
             values = values / scale
             what = f"bytes allocated · {unit}/s"
         else:
-            what = "allocations · per second"
+            top = float(values.max()) if values.size else 0.0
+            scale, unit = next(
+                ((k, u) for k, u in ((1e6, "millions"), (1e3, "thousands")) if top >= 10 * k),
+                (1.0, ""),
+            )
+            values = values / scale
+            what = f"allocations · {unit + ' ' if unit else ''}per second"
         if not c.series.timed:
             what += " (no clock in an attached capture: one rate for all of it)"
         self.curve.setData(edges, values)

@@ -318,9 +318,12 @@ class MainWindow(QMainWindow):
         self.resizeDocks(
             [self.docks["timeline"], self.docks["counters"]], [160, 200], Qt.Orientation.Vertical
         )
+        allocations = self.allocations_dock.isVisible()  # it gets room for its graphs
+        right = self.allocations_dock if allocations else self.docks["source"]
         self.resizeDocks(
-            [self.docks["top"], self.docks["source"]], [460, 440], Qt.Orientation.Horizontal
-        )
+            [self.docks["top"], right], [460, 560 if allocations else 440],
+            Qt.Orientation.Horizontal,
+        )  # fmt: skip
 
     def refresh_sessions(self) -> None:
         try:

@@ -1397,8 +1397,8 @@
       clear(rateHost);
       if (a.rate.timed && a.rate.start.length) rateHost.append(allocRateChart(a, mode));
       else {
-        rateHost.append(h('p', { class: 'note', text: 'No clock in this capture (memray attach): ' +
-          (sm.allocations_per_s ? fmtSI(sm.allocations_per_s) + ' allocations/s and ' + fmtBytes(sm.bytes_per_s) + '/s' : 'no rate') + ' over the whole capture.' }));
+        rateHost.append(h('p', { class: 'note', text: 'No clock in this capture (memray attach), so no rate over time' +
+          (sm.allocations_per_s ? ': ' + fmtSI(sm.allocations_per_s) + ' allocations/s and ' + fmtBytes(sm.bytes_per_s) + '/s over the whole capture.' : '.') }));
       }
       clear(tableHost);
       tableHost.append(allocatorsTable(ctx, a, mode, (name) => {

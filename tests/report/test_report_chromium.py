@@ -330,3 +330,84 @@ def test_a_million_samples_stay_small_and_open(page: Page, tmp_path: Path) -> No
     open_report(page, path)
     assert page.eval("sovprofReport.flame.rootTotal") == 1_000_000
     assert page.eval("document.querySelectorAll('#flame-svg rect').length") > 10
+
+
+@pytest.fixture(scope="module")
+def allocations_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report of a real session recorded with --allocations."""
+    home = tmp_path_factory.mktemp("alloc-home")
+    rec = run_cli(
+        "record", "--allocations", "--duration", "2", "--",
+        sys.executable, str(TARGETS / "alloc_hot_loop.py"), home=home, timeout=180,
+    )  # fmt: skip
+    assert rec.returncode == 0, rec.stderr
+    path = home / "allocations.html"
+    res = run_report_cli("last", "-o", str(path), "--no-kernels", "--json", home=home)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["sections"][-2:] == ["counters", "allocations"]
+    return path
+
+
+@pytest.mark.pyspy
+def test_waste_and_allocations_of_a_real_session(page: Page, allocations_report: Path) -> None:
+    path = allocations_report
+    open_report(page, path)
+    nav = page.eval("[...document.querySelectorAll('#nav a')].map(a => a.textContent)")
+    assert nav == ["Summary", "Flame graph", "Top functions", "Waste", "Timeline", "Counters",
+                   "Allocations"]  # fmt: skip
+
+    # waste: the bar's segments add up to the whole, one card per class, the top frames
+    data = page.eval("sovprofReport.data.waste")
+    widths = page.eval(
+        "[...document.querySelectorAll('#waste .waste-bar:not(.mini) > span')]"
+        ".map(s => parseFloat(s.style.width))"
+    )
+    assert abs(sum(widths) - 100.0) < 0.01 and len(widths) >= 1
+    assert page.eval("document.querySelectorAll('#waste .stat').length") == 3
+    compute = page.eval("document.querySelector('#waste .class-compute .value').textContent")
+    assert compute == f"{100 * data['shares']['compute']:.1f} %"
+    causes = page.eval(
+        "[...document.querySelectorAll('#waste .cause-list[data-class=compute] .fn')]"
+        ".map(e => e.textContent)"
+    )
+    assert {"crunch", "build_buffers"} <= set(causes)
+    page.click(*page.center_of("#waste .cause-list[data-class=compute] .cause"))
+    assert page.eval("document.getElementById('flame-search').value") == causes[0]
+
+    # allocations: the hot loop with its reason, both flame graphs, the rate, the table
+    finding = page.eval("document.querySelector('#allocations .finding').dataset.function")
+    assert finding == "build_buffers"
+    why = page.eval("document.querySelector('#allocations .finding .why').textContent")
+    assert why.startswith("build_buffers has") and "allocate once outside the loop" in why
+    summary = page.eval("sovprofReport.data.allocations.summary")
+    assert page.eval("sovprofReport.allocFlame.rootTotal") == summary["total_bytes"]
+    assert page.eval("document.querySelectorAll('#alloc-svg rect.frame').length") > 1
+    labels = page.eval("[...document.querySelectorAll('#alloc-svg text')].map(t => t.textContent)")
+    assert "build_buffers" in labels
+    page.click(*page.center_of('#alloc-mode button[data-mode="count"]'))
+    page.wait_for(
+        lambda: page.eval("sovprofReport.allocFlame.rootTotal") == summary["total_allocations"],
+        what="the count flame graph",
+    )
+    assert summary["total_allocations"] != summary["total_bytes"]
+    assert page.eval("document.querySelectorAll('#alloc-svg').length") == 1
+    assert page.eval("document.querySelector('#alloc-svg rect.frame').getAttribute('width')")
+    axis = page.eval("document.querySelector('#allocations figure.chart .axis-title:last-of-type')"
+                     ".textContent")  # fmt: skip
+    assert axis == "allocations / s"
+    assert page.eval("document.querySelectorAll('#allocations figure.chart path').length") >= 1
+    first = page.eval("document.querySelector('#alloc-top tbody tr td.fn').textContent")
+    assert first == "build_buffers"
+    page.click(*page.center_of("#alloc-top tbody tr"))
+    assert page.eval("document.getElementById('alloc-search').value") == "build_buffers"
+    assert page.eval("document.querySelectorAll('#alloc-svg rect.match').length") >= 1
+    page.click(*page.center_of('#alloc-mode button[data-mode="bytes"]'))
+    page.wait_for(
+        lambda: page.eval("sovprofReport.allocFlame.rootTotal") == summary["total_bytes"],
+        what="the bytes flame graph",
+    )
+    assert page.eval("document.getElementById('alloc-search').value") == "build_buffers"
+    assert page.eval("document.querySelectorAll('[id]').length") == page.eval(
+        "new Set([...document.querySelectorAll('[id]')].map(e => e.id)).size"
+    )  # no id twice: the two flame graphs keep apart
+    assert_clean(page, path)

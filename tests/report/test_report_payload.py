@@ -276,7 +276,7 @@ def test_write_html_serves_other_reports(tmp_path: Path) -> None:
 
 
 def test_the_html_export_format_renders_a_profile_report() -> None:
-    from app.core.report.renderer import HtmlRenderer
+    from app.core.formats.html import HtmlRenderer
 
     renderer = HtmlRenderer()
     assert (renderer.name, renderer.extension) == ("html", ".html")

@@ -13,11 +13,11 @@ import os
 
 from app.core.formats.base import HEAD_BYTES, Importer, ImportFormatError, Renderer
 from app.core.formats.collapsed import CollapsedImporter, CollapsedRenderer, PySpyRawImporter
+from app.core.formats.html import HtmlRenderer
 from app.core.formats.speedscope_importer import SpeedscopeImporter
 from app.core.formats.speedscope_renderer import SpeedscopeRenderer
 from app.core.formats.svg import SvgRenderer
 from app.core.model.profile import Profile
-from app.core.report.renderer import HtmlRenderer
 
 RENDERERS: dict[str, Renderer] = {
     r.name: r

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from app.core.formats.base import Renderer
 from app.core.model.profile import Profile
-from app.core.report.build import profile_report
-from app.core.report.document import render_html
 
 
 class HtmlRenderer(Renderer):
@@ -17,6 +15,10 @@ class HtmlRenderer(Renderer):
     lossy = "large profiles are pruned: paths under 0.001 % of the samples fold into '(pruned)'"
 
     def render(self, profile: Profile) -> bytes:
+        # imported here: the report package imports the format tables (a cycle otherwise)
+        from app.core.report.build import profile_report
+        from app.core.report.document import render_html
+
         report = profile_report(profile)
         return render_html(report.title, report.data, report.sections).encode("utf-8")
 

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import Any, NoReturn
 
-from app.cli.common import open_store, top_json, top_table
+from app.cli.common import export_profile, finish_session, open_store, top_json, top_table
 from app.cli.errors import CliError, UsageError
 from app.cli.output import print_json, shorten, table
 from app.core.model.profile import Profile
@@ -255,20 +255,20 @@ def _record(
         status = sampler.run(on_window)
     except SamplerError as exc:
         status_line.end()
-        _finish(store, session, "failed", str(exc))
+        finish_session(store, session, "failed", str(exc))
         raise CliError(str(exc)) from None
     finally:
         for s, h in old.items():
             signal.signal(s, h)
     status_line.end()
     message = store_failure[0] if store_failure else sampler.message
-    _finish(store, session, "failed" if store_failure else status, message or None)
+    finish_session(store, session, "failed" if store_failure else status, message or None)
     if store_failure:
         raise CliError(f"{store_failure[0]} (windows recorded before this are kept)")
     summary = _summary(session, target, address, sampler, status, time.time() - started)
     output = getattr(args, "output", None)
     if output:
-        summary["output"] = _export(sampler.profile, output)
+        summary["output"] = export_profile(sampler.profile, output)
     if json_mode:
         print_json(summary)
     else:
@@ -276,21 +276,6 @@ def _record(
     if status == "failed":
         raise CliError(message or "no worker could be sampled")
     return 0
-
-
-def _finish(store: Store, session: int, status: str, message: str | None) -> None:
-    try:
-        store.finish_session(session, status, message)
-    except StoreError as exc:
-        raise CliError(str(exc)) from None
-
-
-def _export(profile: Profile, path: str) -> str:
-    from app.cli.export import write_export
-
-    fmt = "collapsed" if path.endswith((".txt", ".collapsed", ".folded")) else "speedscope"
-    write_export(profile, fmt, path)
-    return os.path.abspath(path)
 
 
 def _summary(

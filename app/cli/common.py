@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -66,3 +67,20 @@ def top_table(profile: Profile, limit: int = 15) -> str:
             ]
         )
     return table(["self%", "total%", "self", "total", "function", "location"], rows, {0, 1, 2, 3})
+
+
+def finish_session(store: Store, session: int, status: str, message: str | None) -> None:
+    """Mark a recorded session finished, or a CliError."""
+    try:
+        store.finish_session(session, status, message)
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+
+
+def export_profile(profile: Profile, path: str) -> str:
+    """``record -o``: speedscope, or collapsed for .txt/.collapsed/.folded; the full path."""
+    from app.cli.export import write_export
+
+    fmt = "collapsed" if path.endswith((".txt", ".collapsed", ".folded")) else "speedscope"
+    write_export(profile, fmt, path)
+    return os.path.abspath(path)

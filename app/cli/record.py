@@ -20,7 +20,7 @@ from typing import Any
 
 from app.cli import allocations as alloc_cli
 from app.cli.cluster import add_cluster_arguments, run_cluster
-from app.cli.common import open_store, top_json, top_table
+from app.cli.common import export_profile, finish_session, open_store, top_json, top_table
 from app.cli.errors import CliError, UsageError
 from app.cli.output import print_json
 from app.core.counters.base import TargetGoneError
@@ -244,7 +244,7 @@ def _record(
         status = sampler.run(on_window)
     except SamplerError as exc:
         status_line.end()
-        _finish(store, session, "failed", str(exc))
+        finish_session(store, session, "failed", str(exc))
         raise CliError(str(exc)) from None
     finally:
         for s, h in old.items():
@@ -253,11 +253,11 @@ def _record(
             counters.close()
     status_line.end()
     message = store_failure[0] if store_failure else sampler.message
-    _finish(store, session, "failed" if store_failure else status, message or None)
+    finish_session(store, session, "failed" if store_failure else status, message or None)
     if store_failure:
         raise CliError(f"{store_failure[0]} (windows recorded before this are kept)")
     profile = sampler.profile
-    exported = _export(profile, args.output) if args.output else None
+    exported = export_profile(profile, args.output) if args.output else None
     summary = _summary(session, target, profile, status, sampler.stats, time.time() - started)
     if counters is not None:
         summary["counters"] = _counter_summary(store, session)
@@ -304,21 +304,6 @@ def _counter_summary(store: Store, session: int) -> dict[str, Any]:
             {"name": u.name, "reason": u.reason, "fix": u.fix} for u in series.unsupported
         ],
     }
-
-
-def _finish(store: Store, session: int, status: str, message: str | None) -> None:
-    try:
-        store.finish_session(session, status, message)
-    except StoreError as exc:
-        raise CliError(str(exc)) from None
-
-
-def _export(profile: Profile, path: str) -> str:
-    from app.cli.export import write_export
-
-    fmt = "collapsed" if path.endswith((".txt", ".collapsed", ".folded")) else "speedscope"
-    write_export(profile, fmt, path)
-    return os.path.abspath(path)
 
 
 def _summary(

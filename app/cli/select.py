@@ -24,7 +24,7 @@ from app.cli.bench import parse_sizes
 from app.cli.common import open_store
 from app.cli.errors import CliError, UsageError
 from app.cli.output import print_json, table
-from app.core.advice import default_machine
+from app.core.selector_display import machine_for
 from app.core.store import StoreError
 from app.core.suites import load_selector_model
 from kernels import selector, suite
@@ -126,7 +126,7 @@ def _advice(args: argparse.Namespace) -> int:
             _run_id, model = load_selector_model(store, args.run)
         except StoreError as exc:
             raise CliError(str(exc)) from None
-    found = advise(profile, model, default_machine(model), params=_params(args))
+    found = advise(profile, model, machine_for(model), params=_params(args))
     if args.json:
         print_json({
             "session": args.session,
@@ -165,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
     policies = list(selector.POLICIES) if args.policy == "all" else [args.policy]
     needs_data = {"calibrated", "measured"} & set(policies)
     run_id, model = _model(args) if needs_data else (None, selector.CalibratedModel(None, []))
-    machine = default_machine(model)
+    machine = machine_for(model)
     decisions: list[dict[str, Any]] = []
     for policy in policies:
         if policy in needs_data and not model.cells and not model.tiers():

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from app.core.model.calltree import FunctionRow, top_functions
 from app.core.model.profile import Profile
+from app.core.selector_display import machine_for
 from kernels import suite
 from kernels.selector import (
     BatutaParams,
@@ -104,14 +105,6 @@ def _ranges(decisions: Sequence[tuple[int, Decision]]) -> list[Range]:
     return out
 
 
-def default_machine(model: CalibratedModel | None) -> Machine:
-    if model is not None and model.cells:
-        return Machine.from_cells(model.cells)
-    from kernels import isa
-
-    return Machine.from_ids(["scalar", *(lv.tier for lv in isa.available_levels())])
-
-
 def advice_for_row(
     row: FunctionRow, model: CalibratedModel | None, total_samples: int
 ) -> str | None:
@@ -119,7 +112,7 @@ def advice_for_row(
     kernel = match(row)
     if kernel is None:
         return None
-    return _advice(row, kernel, model, default_machine(model), total_samples, None).sentence()
+    return _advice(row, kernel, model, machine_for(model), total_samples, None).sentence()
 
 
 def _advice(

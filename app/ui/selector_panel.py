@@ -64,11 +64,20 @@ from PySide6.QtWidgets import (
 
 import pyqtgraph as pg  # type: ignore[import-untyped]  # isort: skip  (after PySide6)
 
+from app.core.selector_display import (
+    batuta_ratio,
+    batuta_threshold,
+    calibrated_ratios,
+    dense_sizes,
+    grid_of,
+    machine_for,
+    tier_order,
+)
 from app.core.store import Store, StoreError
 from app.core.suites import load_selector_model
 from app.ui.suites import fmt_size
 from app.ui.tables import plain_tooltip
-from kernels import isa, suite
+from kernels import suite
 from kernels.selector import (
     POLICIES,
     BatutaParams,
@@ -77,7 +86,6 @@ from kernels.selector import (
     Machine,
     Point,
     Score,
-    batuta_cost,
     decide,
     evaluate,
     fmt_time,
@@ -114,7 +122,6 @@ CLASS_COLORS: dict[str, RGB] = {
 }
 WRONG: RGB = (220, 30, 30)
 DEFAULT = BatutaParams()
-DENSE = 80  # points of a predicted curve
 
 
 # -- data (no widgets) ------------------------------------------------------------------
@@ -159,48 +166,8 @@ class SelectorData:
         }
 
 
-def tier_order(tiers: Sequence[str]) -> list[str]:
-    """scalar, SIMD narrow to wide, OpenCL, Dask, anything else."""
-    simd = [lv.tier for lv in (*isa.X86_LEVELS, *isa.ARM_LEVELS)]
-
-    def key(t: str) -> tuple[int, int, str]:
-        if t == "scalar":
-            return (0, 0, t)
-        if t in simd:
-            return (1, simd.index(t), t)
-        if t.startswith("opencl:"):
-            return (2, 0, t)
-        if t == "dask":
-            return (3, 0, t)
-        return (4, 0, t)
-
-    return sorted(tiers, key=key)
-
-
 def default_grid() -> dict[str, list[int]]:
     return {name: list(suite.get(name).default_sizes) for name in suite.names()}
-
-
-def grid_of(cells: Sequence[dict[str, Any]]) -> dict[str, list[int]]:
-    """kernel -> sorted sizes of a benchmark run, kernels in the suite's order."""
-    known = suite.names()
-    per: dict[str, set[int]] = {}
-    for c in cells:
-        k = str(c.get("kernel"))
-        if k in known:
-            per.setdefault(k, set()).add(int(c["size"]))
-    return {k: sorted(per[k]) for k in known if k in per}
-
-
-def machine_for(model: CalibratedModel) -> Machine:
-    """The benchmarked tiers; without a benchmark, the calibrated ones (or this CPU)."""
-    if model.cells:
-        return Machine.from_cells(model.cells)
-    tiers = model.tiers()
-    if tiers:
-        gpus = [t for t, d in tiers.items() if str((d or {}).get("type", "")).upper() == "GPU"]
-        return Machine.from_ids(tiers, gpus)
-    return Machine.from_ids(["scalar", *(lv.tier for lv in isa.available_levels())])
 
 
 def load_data(store_path: Path, run_ref: str = "latest") -> SelectorData:
@@ -309,65 +276,6 @@ def compute(data: SelectorData, params: BatutaParams) -> Decisions:
     return out
 
 
-def batuta_ratio(kernel: str, sizes: Sizes, params: BatutaParams) -> np.ndarray:
-    """batuta's (flops / gpu_flops) ÷ (bytes / pcie_bw) at each size."""
-    spec = suite.get(kernel)
-    out = []
-    for n in sizes:
-        flops, nbytes = batuta_cost(spec, int(n))
-        out.append((flops / params.gpu_flops) / (nbytes / params.pcie_bw) if nbytes else np.nan)
-    return np.asarray(out, dtype=float)
-
-
-def batuta_threshold(kernel: str, params: BatutaParams) -> float | None:
-    """The smallest size batuta sends to the GPU (None: it never or always does)."""
-    spec = suite.get(kernel)
-    if spec.batuta_op == "elementwise":
-        return None
-    xs = np.logspace(0, 13, 1301)
-    above = batuta_ratio(kernel, xs, params) > params.ratio
-    if above.all() or not above.any():
-        return None
-    i = int(np.argmax(above))
-    lo, hi = xs[i - 1], xs[i]
-    for _ in range(60):  # bisect in log space
-        mid = math.sqrt(lo * hi)
-        if batuta_ratio(kernel, [mid], params)[0] > params.ratio:
-            hi = mid
-        else:
-            lo = mid
-    return float(hi)
-
-
-def calibrated_ratios(
-    model: CalibratedModel, machine: Machine, kernel: str, sizes: Sizes
-) -> dict[str, np.ndarray]:
-    """compute saving ÷ overhead of every non-CPU tier, as the calibrated policy weighs it.
-
-    NaN where the tier saves nothing (or cannot be predicted); infinite where it saves
-    time but has no overhead to recoup (no calibrated transfers or launch).
-    """
-    cpu = [t for t, k in machine.tiers.items() if k in ("scalar", "simd")]
-    others = tier_order([t for t, k in machine.tiers.items() if k not in ("scalar", "simd")])
-    out = {t: np.full(len(sizes), np.nan) for t in others}
-    if not others:
-        return out
-    for i, n in enumerate(sizes):
-        preds = [model.predict(kernel, t, int(n)) for t in cpu]
-        totals = [p.total_s for p in preds if p is not None]
-        if not totals:
-            continue
-        t_cpu = min(totals)
-        for t in others:
-            p = model.predict(kernel, t, int(n))
-            if p is None:
-                continue
-            saving = t_cpu - p.compute_s
-            if saving > 0:
-                out[t][i] = saving / p.overhead_s if p.overhead_s > 0 else math.inf
-    return out
-
-
 def predicted_curves(
     model: CalibratedModel, tiers: Sequence[str], kernel: str, sizes: Sizes
 ) -> dict[str, np.ndarray]:
@@ -410,13 +318,6 @@ def crossovers(xs: Sizes, curves: dict[str, np.ndarray]) -> list[Crossover]:
                     y = la[j] + f * (la[j + 1] - la[j])
                     out.append(Crossover(float(np.exp(x)), float(np.exp(y)), a, b))
     return sorted(out, key=lambda c: c.size)
-
-
-def dense_sizes(lo: float, hi: float, n: int = DENSE) -> np.ndarray:
-    lo, hi = max(1.0, lo), max(1.0, hi)
-    if hi <= lo:
-        hi = lo * 2
-    return np.unique(np.round(np.logspace(math.log10(lo), math.log10(hi), n)))
 
 
 # -- the explanation (HTML, every value escaped) ------------------------------------------

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from app.core.advice import advise, default_machine, match
+from app.core.advice import advise, match
 from app.core.model.calltree import FunctionRow
+from app.core.selector_display import machine_for
 from app.core.store import Store
 from sovprof_testing import TARGETS, run_cli
 
@@ -40,7 +41,7 @@ def test_patterns() -> None:
 def test_hot_numpy_calls_get_the_selectors_advice(numpy_session: Path) -> None:
     with Store(numpy_session / "sessions.sqlite") as store:
         profile = store.load_profile(store.resolve("last"))
-    found = {a.kernel: a for a in advise(profile, None, default_machine(None))}
+    found = {a.kernel: a for a in advise(profile, None, machine_for(None))}
     assert "histogram" in found, [a.function for a in found.values()]
     hist = found["histogram"]
     assert hist.function == "histogram" and hist.total_share > 0.3

@@ -16,14 +16,22 @@ from typing import Any
 
 import numpy as np
 
+from app.core.selector_display import (
+    batuta_ratio,
+    batuta_threshold,
+    calibrated_ratios,
+    dense_sizes,
+    grid_of,
+    machine_for,
+    tier_order,
+)
 from app.core.store import Store, StoreError
-from kernels import isa, suite
+from kernels import suite
 from kernels.selector import (
     BatutaParams,
     CalibratedModel,
     Machine,
     Point,
-    batuta_cost,
     decide,
     evaluate,
 )
@@ -58,26 +66,6 @@ OPENCL_GPU = "#fd8d3c"
 OPENCL_CPU = "#9e6acd"
 OTHER_COLORS = ("#17becf", "#bcbd22", "#e377c2", "#7f7f7f")
 DENSE = 60
-
-
-def tier_order(tiers: Sequence[str]) -> list[str]:
-    """scalar, SIMD narrow to wide, OpenCL, Dask, numpy, anything else."""
-    simd = [lv.tier for lv in (*isa.X86_LEVELS, *isa.ARM_LEVELS)]
-
-    def key(t: str) -> tuple[int, int, str]:
-        if t == "scalar":
-            return (0, 0, t)
-        if t in simd:
-            return (1, simd.index(t), t)
-        if t.startswith("opencl"):
-            return (2, 0, t)
-        if t == "dask":
-            return (3, 0, t)
-        if t == "numpy":
-            return (4, 0, t)
-        return (5, 0, t)
-
-    return sorted(set(tiers), key=key)
 
 
 def _colors(tiers: Sequence[str], machine: Machine) -> tuple[dict[str, str], dict[str, str]]:
@@ -169,86 +157,6 @@ def _kernel_specs(names: Sequence[str]) -> list[dict[str, Any]]:
     return out
 
 
-def grid_of(cells: Sequence[Mapping[str, Any]]) -> dict[str, list[int]]:
-    """kernel -> sorted sizes of a run, kernels in the suite's order."""
-    known = suite.names()
-    per: dict[str, set[int]] = {}
-    for c in cells:
-        k = str(c.get("kernel"))
-        if k in known:
-            per.setdefault(k, set()).add(int(c["size"]))
-    return {k: sorted(per[k]) for k in known if k in per}
-
-
-def _machine(model: CalibratedModel) -> Machine:
-    if model.cells:
-        return Machine.from_cells(model.cells)
-    tiers = model.tiers()
-    if tiers:
-        gpus = [t for t, d in tiers.items() if str((d or {}).get("type", "")).upper() == "GPU"]
-        return Machine.from_ids(tiers, gpus)
-    return Machine.from_ids(["scalar", *(lv.tier for lv in isa.available_levels())])
-
-
-def _dense(lo: float, hi: float, n: int = DENSE) -> list[int]:
-    lo, hi = max(1.0, lo), max(1.0, hi)
-    if hi <= lo:
-        hi = lo * 2
-    return [int(x) for x in np.unique(np.round(np.logspace(math.log10(lo), math.log10(hi), n)))]
-
-
-def batuta_ratio(kernel: str, n: int, params: BatutaParams) -> float | None:
-    """batuta's GPU compute time ÷ PCIe transfer time at size ``n``."""
-    flops, nbytes = batuta_cost(suite.get(kernel), n)
-    if not nbytes:
-        return None
-    return (flops / params.gpu_flops) / (nbytes / params.pcie_bw)
-
-
-def batuta_threshold(kernel: str, params: BatutaParams) -> float | None:
-    """The smallest size batuta sends to the GPU (None: never, or always)."""
-    if suite.get(kernel).batuta_op == "elementwise":
-        return None
-
-    def above(x: float) -> bool:
-        r = batuta_ratio(kernel, max(1, int(x)), params)
-        return r is not None and r > params.ratio
-
-    xs = np.logspace(0, 13, 1301)
-    flags = [above(float(x)) for x in xs]
-    if all(flags) or not any(flags):
-        return None
-    i = flags.index(True)
-    lo, hi = float(xs[i - 1]), float(xs[i])
-    for _ in range(60):
-        mid = math.sqrt(lo * hi)
-        if above(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
-
-
-def _calibrated_ratios(
-    model: CalibratedModel, machine: Machine, kernel: str, sizes: Sequence[int]
-) -> dict[str, list[float | None]]:
-    """compute saving ÷ overhead of every non-CPU tier, as the calibrated policy weighs it."""
-    cpu = [t for t, k in machine.tiers.items() if k in ("scalar", "simd")]
-    others = tier_order([t for t, k in machine.tiers.items() if k not in ("scalar", "simd")])
-    out: dict[str, list[float | None]] = {t: [None] * len(sizes) for t in others}
-    for i, n in enumerate(sizes):
-        totals = [p.total_s for p in (model.predict(kernel, t, n) for t in cpu) if p is not None]
-        if not totals:
-            continue
-        t_cpu = min(totals)
-        for t in others:
-            p = model.predict(kernel, t, n)
-            if p is None or t_cpu - p.compute_s <= 0:
-                continue
-            out[t][i] = (t_cpu - p.compute_s) / p.overhead_s if p.overhead_s > 0 else None
-    return {t: v for t, v in out.items() if any(x is not None for x in v)}
-
-
 def _point_dict(p: Point | None) -> dict[str, Any] | None:
     if p is None:
         return None
@@ -269,7 +177,7 @@ def selector_data(
 ) -> dict[str, Any]:
     """Every policy's decision per (kernel, size), the scores, the 5× plot and cost curves."""
     params = params or BatutaParams()
-    machine = _machine(model)
+    machine = machine_for(model)
     has_bench = bool(model.cells)
     policies = ["batuta", "batuta-moe"]
     if has_bench or model.tiers():
@@ -310,9 +218,9 @@ def selector_data(
     per_kernel: dict[str, Any] = {}
     for kernel, sizes in grid.items():
         lo, hi = (min(sizes), max(sizes)) if sizes else (1, 1 << 20)
-        dense = _dense(lo / 4, hi * 8)
+        dense = [int(x) for x in dense_sizes(lo / 4, hi * 8, DENSE)]
         threshold = batuta_threshold(kernel, params)
-        wide = _dense(1, max(hi * 100, 10 * (threshold or 0)))
+        wide = [int(x) for x in dense_sizes(1, max(hi * 100, 10 * (threshold or 0)), DENSE)]
         curves: dict[str, list[float | None]] = {}
         for t in tier_order(list(machine.tiers)):
             ys = []
@@ -334,10 +242,14 @@ def selector_data(
             "batuta_op": spec.batuta_op,
             "complexity": spec.complexity,
             "ratio_sizes": wide,
-            "ratio": [batuta_ratio(kernel, n, params) for n in wide],
+            "ratio": [_finite(float(r)) for r in batuta_ratio(kernel, wide, params)],
             "threshold": threshold,
             "calibrated_sizes": dense,
-            "calibrated_ratio": _calibrated_ratios(model, machine, kernel, dense),
+            "calibrated_ratio": {
+                t: [_finite(float(r)) for r in v]
+                for t, v in calibrated_ratios(model, machine, kernel, dense).items()
+                if np.isfinite(v).any()
+            },
             "cost_sizes": dense,
             "predicted": curves,
             "measured": measured,
@@ -368,7 +280,7 @@ def kernels_sections(store: Store, run_ref: str = "latest") -> dict[str, Any]:
     cells = store.bench_cells(run_id) if run_id is not None else []
     run = next((r for r in store.bench_runs() if r.id == run_id), None)
     model = CalibratedModel(cal[1] if cal else None, cells)
-    machine = _machine(model)
+    machine = machine_for(model)
     tiers = tier_order([str(c["tier"]) for c in cells] + list(machine.tiers))
     line, fill = _colors(tiers, machine)
     grid = grid_of(cells) if model.cells else {}

@@ -52,11 +52,18 @@ class RulesPanel(QWidget):
         top.addWidget(self.run_button)
         top.addWidget(self.quick)
         top.addWidget(self.progress, 1)
+        top.addStretch(1)
 
-        self.claims = QLabel()
-        self.claims.setTextFormat(Qt.TextFormat.RichText)
-        self.claims.setWordWrap(True)
-        self.claims.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # one unwrapped label per rule: a word-wrapped label gets squeezed by the table
+        self.claim_labels: dict[str, QLabel] = {}
+        claims = QVBoxLayout()
+        claims.setSpacing(6)
+        for rule in rules.CLAIMS:
+            label = QLabel()
+            label.setTextFormat(Qt.TextFormat.RichText)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.claim_labels[rule] = label
+            claims.addWidget(label)
         self._show_claims()
 
         self.table = QTableWidget(0, len(COLUMNS))
@@ -70,7 +77,7 @@ class RulesPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.status)
-        layout.addWidget(self.claims)
+        layout.addLayout(claims)
         layout.addWidget(self.table, 1)
 
     # -- running ----------------------------------------------------------------------
@@ -113,16 +120,18 @@ class RulesPanel(QWidget):
 
     def _show_claims(self) -> None:
         measured = rules.summary(self.results) if self.results else {}
-        lines = []
         for rule, claim in rules.CLAIMS.items():
-            here = measured.get(rule, "<i>not measured yet</i>")
-            lines.append(
-                f"<p style='margin:2px 0'><b>{rule}</b> — the seed says “{claim}”.<br>"
-                f"<span style='margin-left:12px'>This machine: {_escape(here)}</span></p>"
-                if rule in measured
-                else f"<p style='margin:2px 0'><b>{rule}</b> — the seed says “{claim}”. {here}</p>"
+            here = measured.get(rule)
+            line = f"<b>{rule}</b> — the seed says “{claim}”."
+            line += (
+                f"<br>&nbsp;&nbsp;&nbsp;This machine: {_escape(here)}"
+                if here
+                else " <i>not measured yet</i>"
             )
-        self.claims.setText("".join(lines))
+            self.claim_labels[rule].setText(line)
+
+    def claims_text(self) -> str:
+        return "\n".join(label.text() for label in self.claim_labels.values())
 
     def _fill(self) -> None:
         self.table.setRowCount(len(self.results))

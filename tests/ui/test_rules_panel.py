@@ -16,13 +16,13 @@ def test_measure_the_rules_shows_claims_beside_measurements(qtbot: QtBot) -> Non
     panel = RulesPanel()
     qtbot.addWidget(panel)
     panel.show()
-    assert "not measured yet" in panel.claims.text()
+    assert "not measured yet" in panel.claims_text()
     panel.quick.setChecked(True)
     with qtbot.waitSignal(panel.finished, timeout=120_000):
         qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
     assert panel.results, panel.status.text()
     assert panel.table.rowCount() == len(panel.results)
-    text = panel.claims.text()
+    text = panel.claims_text()
     assert "This machine" in text and "2–3×" in text
     rules_seen = {panel.table.item(r, 0).text() for r in range(panel.table.rowCount())}
     assert rules_seen == {"alignment", "algorithm", "allocation"}

@@ -16,20 +16,25 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 import time
 from collections.abc import Sequence
-from types import FrameType
 from typing import Any, NoReturn
 
-from app.cli.common import export_profile, finish_session, open_store, top_json, top_table
+from app.cli.common import (
+    export_profile,
+    finish_session,
+    open_store,
+    run_sampler,
+    top_json,
+    top_table,
+)
 from app.cli.errors import CliError, UsageError
 from app.cli.output import print_json, shorten, table
 from app.core.model.profile import Profile
 from app.core.sampling.cluster import MODE_AUTO, MODES, ClusterSampler
 from app.core.sampling.live import SamplerStats
-from app.core.sampling.pyspy import SamplerError, SamplerOptions
+from app.core.sampling.pyspy import SamplerOptions
 from app.core.store import Store, StoreError
 
 EMBEDDED = "embedded"
@@ -246,20 +251,8 @@ def _record(
             return
         status_line.update(sampler, st)
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        sampler.stop()
-
-    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     started = time.time()
-    try:
-        status = sampler.run(on_window)
-    except SamplerError as exc:
-        status_line.end()
-        finish_session(store, session, "failed", str(exc))
-        raise CliError(str(exc)) from None
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)
+    status = run_sampler(sampler, on_window, store, session, status_line.end)
     status_line.end()
     message = store_failure[0] if store_failure else sampler.message
     finish_session(store, session, "failed" if store_failure else status, message or None)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import Any, Protocol
 
 from app.cli.errors import CliError
 from app.cli.output import shorten, table
 from app.core.model.calltree import FunctionRow, top_functions
 from app.core.model.profile import Profile
+from app.core.sampling.pyspy import SamplerError
 from app.core.store import Store, StoreError, default_store_path
 
 
@@ -84,3 +88,31 @@ def export_profile(profile: Profile, path: str) -> str:
     fmt = "collapsed" if path.endswith((".txt", ".collapsed", ".folded")) else "speedscope"
     write_export(profile, fmt, path)
     return os.path.abspath(path)
+
+
+class _Sampler(Protocol):
+    def run(self, on_window: Any) -> str: ...
+    def stop(self) -> None: ...
+
+
+def run_sampler(
+    sampler: _Sampler, on_window: Any, store: Store, session: int, end_status: Callable[[], None]
+) -> str:
+    """Run a live sampler until it ends; Ctrl-C and SIGTERM stop it cleanly.
+
+    A SamplerError ends the session as "failed" and becomes a one-line CliError.
+    """
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        sampler.stop()
+
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return sampler.run(on_window)
+    except SamplerError as exc:
+        end_status()
+        finish_session(store, session, "failed", str(exc))
+        raise CliError(str(exc)) from None
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)

@@ -11,16 +11,21 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
-import signal
 import subprocess
 import sys
 import time
-from types import FrameType
 from typing import Any
 
 from app.cli import allocations as alloc_cli
 from app.cli.cluster import add_cluster_arguments, run_cluster
-from app.cli.common import export_profile, finish_session, open_store, top_json, top_table
+from app.cli.common import (
+    export_profile,
+    finish_session,
+    open_store,
+    run_sampler,
+    top_json,
+    top_table,
+)
 from app.cli.errors import CliError, UsageError
 from app.cli.output import print_json
 from app.core.counters.base import TargetGoneError
@@ -29,7 +34,7 @@ from app.core.model.profile import Profile
 from app.core.privileges import allow_tracing_by
 from app.core.processes import TargetError, check_target
 from app.core.sampling.live import LiveSampler, SamplerStats
-from app.core.sampling.pyspy import PySpyMissingError, SamplerError, SamplerOptions, find_pyspy
+from app.core.sampling.pyspy import PySpyMissingError, SamplerOptions, find_pyspy
 from app.core.store import Store, StoreError
 
 HELP = "record a live profile (--pid PID, -- CMD ..., or --demo)"
@@ -235,20 +240,10 @@ def _record(
             return
         status_line.update(profile, idx, st)
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        sampler.stop()
-
-    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     started = time.time()
     try:
-        status = sampler.run(on_window)
-    except SamplerError as exc:
-        status_line.end()
-        finish_session(store, session, "failed", str(exc))
-        raise CliError(str(exc)) from None
+        status = run_sampler(sampler, on_window, store, session, status_line.end)
     finally:
-        for s, h in old.items():
-            signal.signal(s, h)
         if counters is not None:
             counters.close()
     status_line.end()
